@@ -1,0 +1,218 @@
+//! Where the tapes of a thread live, and the only `unsafe` code of the crate.
+//!
+//! A [`Var`](crate::Var) is plain data — a value, a node index and a generation — so that
+//! it is `Copy`, `Send`, `Sync` and can be a nalgebra scalar. It holds no pointer to its
+//! tape. An operation on Vars finds the tape to record on through this module:
+//!
+//! - every thread has an *active* storage pointer, set by each call of a [`Tape`]
+//!   method; an operation whose operands carry the active storage's generation records
+//!   there at the cost of one thread-local load and one comparison;
+//! - otherwise the thread's list of live tapes is searched for that generation (two tapes
+//!   used in turn on one thread), and the match becomes the active one;
+//! - a generation found nowhere on this thread is a Var whose tape was cleared or dropped,
+//!   or a Var of a tape that lives on another thread: both panic with a message saying
+//!   which, from a global table of live generations that only tape creation, `clear` and
+//!   drop touch.
+//!
+//! [`Tape`]: crate::Tape
+
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+use std::ptr::{self, NonNull};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::{self, ThreadId};
+
+use crate::storage::Storage;
+
+/// The generation of constants: no tape has it.
+pub(crate) const CONSTANT: u32 = 0;
+
+static NEXT_GENERATION: AtomicU32 = AtomicU32::new(1);
+
+/// Every live generation and the thread its tape lives on: read only to explain a panic.
+static LIVE: Mutex<Vec<(u32, ThreadId)>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// The storage that this thread's last tape call or operation recorded on, or null.
+    static ACTIVE: Cell<*mut Storage> = const { Cell::new(ptr::null_mut()) };
+    /// Every storage owned by a live tape of this thread.
+    static HERE: RefCell<Vec<NonNull<Storage>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A generation no tape has had yet (one in 2^32 per process; it wraps after that many
+/// tapes and clears, skipping [`CONSTANT`]).
+fn next_generation() -> u32 {
+    loop {
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        if generation != CONSTANT {
+            return generation;
+        }
+    }
+}
+
+fn live() -> std::sync::MutexGuard<'static, Vec<(u32, ThreadId)>> {
+    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The storage of one tape, owned by that tape and registered with its thread.
+///
+/// Neither `Send` nor `Sync`: the storage is reached through the thread-local pointers of
+/// the thread that created it, so it must stay on that thread.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    storage: NonNull<Storage>,
+    _not_send_sync: PhantomData<*mut Storage>,
+}
+
+impl Slot {
+    /// Creates and registers an empty storage with room for `edges` edges.
+    pub(crate) fn new(edges: usize) -> Self {
+        let generation = next_generation();
+        let storage = NonNull::from(Box::leak(Box::new(Storage::new(generation, edges))));
+        HERE.with(|here| here.borrow_mut().push(storage));
+        live().push((generation, thread::current().id()));
+        ACTIVE.with(|active| active.set(storage.as_ptr()));
+        Slot {
+            storage,
+            _not_send_sync: PhantomData,
+        }
+    }
+
+    /// Runs `f` on the storage and makes it this thread's active one.
+    ///
+    /// `f` must not call back into [`with`](Self::with) or [`record`]: every caller passes
+    /// a closure of this crate that only reads or pushes.
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Storage) -> R) -> R {
+        let storage = self.storage.as_ptr();
+        ACTIVE.with(|active| active.set(storage));
+        // SAFETY: `storage` came from `Box::leak` in `new` and is freed only in `drop`, so
+        // it is valid for as long as `self` is. The slot is neither Send nor Sync, so this
+        // is the storage's own thread, where no other reference to it exists while `f`
+        // runs: `with` and `record` create their `&mut` only for the length of a crate
+        // closure that does not reach them again.
+        f(unsafe { &mut *storage })
+    }
+
+    /// Forgets every node and moves the storage to a new generation, so that Vars of the
+    /// old one panic instead of reading the new one's nodes.
+    pub(crate) fn clear(&mut self) {
+        let generation = next_generation();
+        let old = self.with(|storage| {
+            let old = storage.generation;
+            storage.clear(generation);
+            old
+        });
+        let mut live = live();
+        if let Some(entry) = live.iter_mut().find(|(g, _)| *g == old) {
+            entry.0 = generation;
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let storage = self.storage.as_ptr();
+        // A tape dropped while its thread's locals are being destroyed finds them gone;
+        // nothing can use them afterwards, so there is nothing to unregister.
+        let _ = ACTIVE.try_with(|active| {
+            if active.get() == storage {
+                active.set(ptr::null_mut());
+            }
+        });
+        let _ = HERE.try_with(|here| here.borrow_mut().retain(|s| s.as_ptr() != storage));
+        // SAFETY: `storage` came from `Box::leak` in `new`, this is its only owner, and
+        // it has just been removed from this thread's pointers, so nothing can reach it.
+        let storage = unsafe { Box::from_raw(storage) };
+        live().retain(|(g, _)| *g != storage.generation);
+    }
+}
+
+/// Runs `f` on the storage of the tape with `generation`, for an operation on Vars.
+///
+/// # Panics
+///
+/// If no live tape of this thread has `generation` (see the module docs).
+#[inline(always)]
+pub(crate) fn record<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R {
+    let storage = ACTIVE.with(Cell::get);
+    // SAFETY: ACTIVE is null or points to the storage of a live tape of this thread
+    // (`Slot::drop` resets it before freeing), and no reference to that storage is held
+    // while an operation runs (see `Slot::with`).
+    if !storage.is_null() && unsafe { (*storage).generation } == generation {
+        // SAFETY: as above; the `&mut` lives only while `f`, a crate closure that pushes
+        // edges, runs.
+        return f(unsafe { &mut *storage });
+    }
+    record_slow(generation, f)
+}
+
+#[cold]
+#[inline(never)]
+fn record_slow<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R {
+    let found = HERE.with(|here| {
+        here.borrow().iter().copied().find(|storage| {
+            // SAFETY: HERE holds only storages of live tapes of this thread (see `Slot`).
+            unsafe { storage.as_ref() }.generation == generation
+        })
+    });
+    match found {
+        Some(storage) => {
+            let storage = storage.as_ptr();
+            ACTIVE.with(|active| active.set(storage));
+            // SAFETY: as in `record`.
+            f(unsafe { &mut *storage })
+        }
+        None => not_here(generation),
+    }
+}
+
+/// Panics for a Var whose generation no live tape of this thread has.
+#[cold]
+#[inline(never)]
+pub(crate) fn not_here(generation: u32) -> ! {
+    let owner = live()
+        .iter()
+        .find(|(g, _)| *g == generation)
+        .map(|(_, thread)| *thread);
+    match owner {
+        Some(thread) => panic!(
+            "tapegrad: this Var belongs to a Tape on another thread ({thread:?}, this is \
+             {:?}). A Tape and its Vars are used on the thread that created the tape: send \
+             plain f64 values between threads and create one Tape per thread",
+            thread::current().id()
+        ),
+        None => panic!(
+            "tapegrad: this Var's Tape has been cleared or dropped since the Var was made, \
+             so its node no longer exists. Keep Vars only until the next Tape::clear, and \
+             read results out as f64 (Var::value, Gradients::wrt) before that"
+        ),
+    }
+}
+
+/// Panics for an operation on Vars of two different tapes.
+#[cold]
+#[inline(never)]
+pub(crate) fn mixed_tapes(a: u32, b: u32) -> ! {
+    let live = live();
+    let both_live = [a, b].iter().all(|g| live.iter().any(|(l, _)| l == g));
+    drop(live);
+    if both_live {
+        panic!(
+            "tapegrad: an operation mixes Vars of two different Tapes. Every Var of one \
+             computation must come from the same Tape; to use a value of another tape, take \
+             its f64 value (Var::value) and make a new Var or constant from it"
+        )
+    }
+    not_here(if generation_is_here(a) { b } else { a })
+}
+
+fn generation_is_here(generation: u32) -> bool {
+    HERE.with(|here| {
+        here.borrow().iter().any(|storage| {
+            // SAFETY: HERE holds only storages of live tapes of this thread (see `Slot`).
+            unsafe { storage.as_ref() }.generation == generation
+        })
+    })
+}

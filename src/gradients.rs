@@ -1,0 +1,114 @@
+//! [`Gradients`] and the backward sweep that computes them.
+
+use std::ops::Index;
+
+use crate::active::{self, CONSTANT};
+use crate::storage::{FIRST, NODE, Storage};
+use crate::tape::Tape;
+use crate::var::Var;
+
+/// The gradient of one output with respect to every Var of its tape, from
+/// [`Tape::backward`].
+///
+/// Read it with `grads[x]` or [`grads.wrt(x)`](Gradients::wrt). The gradient with respect
+/// to a constant, or to a Var recorded after the output, is `0.0`.
+///
+/// # Panics
+///
+/// Reading the gradient with respect to a Var of another tape panics.
+#[derive(Debug)]
+pub struct Gradients<'t> {
+    /// `∂y/∂node` for every node up to `y`, indexed by node.
+    adjoints: Vec<f64>,
+    generation: u32,
+    tape: &'t Tape,
+}
+
+impl<'t> Gradients<'t> {
+    /// `∂y/∂x`, the same as `grads[x]`.
+    #[inline]
+    pub fn wrt(&self, x: Var<'t>) -> f64 {
+        self[x]
+    }
+
+    /// `∂y/∂x` for each `x` in `xs`, in order.
+    pub fn wrt_all(&self, xs: &[Var<'t>]) -> Vec<f64> {
+        xs.iter().map(|&x| self[x]).collect()
+    }
+}
+
+impl<'t> Index<Var<'t>> for Gradients<'t> {
+    type Output = f64;
+
+    /// `∂y/∂x`.
+    #[inline]
+    fn index(&self, x: Var<'t>) -> &f64 {
+        if x.generation != self.generation {
+            if x.generation == CONSTANT {
+                return &0.0;
+            }
+            foreign_var(x.generation, self.generation);
+        }
+        self.adjoints.get(x.index as usize).unwrap_or(&0.0)
+    }
+}
+
+impl Drop for Gradients<'_> {
+    fn drop(&mut self) {
+        self.tape.recycle(std::mem::take(&mut self.adjoints));
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn foreign_var(var: u32, grads: u32) -> ! {
+    if var != grads {
+        active::mixed_tapes(var, grads)
+    }
+    unreachable!()
+}
+
+/// Runs the backward sweep from `y` over `storage`, the storage of `tape`.
+pub(crate) fn backward<'t>(tape: &'t Tape, storage: &mut Storage, y: Var<'t>) -> Gradients<'t> {
+    let mut adjoints = std::mem::take(&mut storage.spare_adjoints);
+    adjoints.clear();
+    if y.generation == CONSTANT {
+        return Gradients {
+            adjoints,
+            generation: storage.generation,
+            tape,
+        };
+    }
+    if y.generation != storage.generation {
+        active::mixed_tapes(y.generation, storage.generation);
+    }
+    adjoints.resize(y.index as usize + 1, 0.0);
+    adjoints[y.index as usize] = 1.0;
+    let end = storage.end_of(y.index);
+    sweep(
+        &storage.operands[..end],
+        &storage.partials[..end],
+        y.index,
+        &mut adjoints,
+    );
+    Gradients {
+        adjoints,
+        generation: storage.generation,
+        tape,
+    }
+}
+
+/// The chain rule, once per edge, from the last node to the first:
+/// `adjoint[operand] += ∂node/∂operand * adjoint[node]`.
+///
+/// `operands` and `partials` end with the last edge of node `last`; entry 0 is the sink's
+/// edge, which carries nothing and is skipped.
+fn sweep(operands: &[u32], partials: &[f64], last: u32, adjoints: &mut [f64]) {
+    let mut node = last as usize;
+    for (&operand, &partial) in operands.iter().zip(partials).skip(1).rev() {
+        let adjoint = adjoints[node];
+        adjoints[(operand & NODE) as usize] += partial * adjoint;
+        // The first edge of a node: the edges before it belong to the node before.
+        node -= (operand / FIRST) as usize;
+    }
+}

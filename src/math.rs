@@ -1,0 +1,552 @@
+//! Elementary functions: each computes its value and its local partial derivatives, then
+//! records them with one call of [`Var::unary`], [`Var::binary`] or [`Var::nary`].
+//!
+//! Where a function has a kink or an edge, its doc comment states the derivative used
+//! there.
+
+use std::num::FpCategory;
+
+use crate::var::Var;
+
+// The arithmetic behind the operators of `ops.rs`.
+impl<'t> Var<'t> {
+    #[inline]
+    pub(crate) fn add_var(self, rhs: Self) -> Self {
+        self.binary(rhs, self.value + rhs.value, 1.0, 1.0)
+    }
+
+    #[inline]
+    pub(crate) fn sub_var(self, rhs: Self) -> Self {
+        self.binary(rhs, self.value - rhs.value, 1.0, -1.0)
+    }
+
+    #[inline]
+    pub(crate) fn mul_var(self, rhs: Self) -> Self {
+        self.binary(rhs, self.value * rhs.value, rhs.value, self.value)
+    }
+
+    #[inline]
+    pub(crate) fn div_var(self, rhs: Self) -> Self {
+        let inverse = rhs.value.recip();
+        let value = self.value / rhs.value;
+        self.binary(rhs, value, inverse, -value * inverse)
+    }
+
+    /// `a % b = a - b * trunc(a / b)`: partials 1 and `-trunc(a / b)`.
+    #[inline]
+    pub(crate) fn rem_var(self, rhs: Self) -> Self {
+        let value = self.value % rhs.value;
+        let quotient = (self.value / rhs.value).trunc();
+        self.binary(rhs, value, 1.0, -quotient)
+    }
+
+    #[inline]
+    pub(crate) fn neg_var(self) -> Self {
+        self.unary(-self.value, -1.0)
+    }
+}
+
+/// Sums and products of many Vars.
+impl<'t> Var<'t> {
+    /// `Σ xs`, recorded as one node with one edge per operand.
+    ///
+    /// ```
+    /// # use tapegrad::{Tape, Var};
+    /// let tape = Tape::new();
+    /// let x = tape.vars(&[1.0, 2.0, 3.0]);
+    /// let s = Var::sum(&x);
+    /// assert_eq!(s.value(), 6.0);
+    /// assert_eq!(tape.len(), 4); // three inputs, one sum
+    /// ```
+    pub fn sum(xs: &[Var<'t>]) -> Self {
+        let value = xs.iter().fold(-0.0, |sum, x| sum + x.value);
+        Var::nary(value, xs.iter().map(|&x| (x, 1.0)))
+    }
+
+    /// `Σ xs[i] * ys[i]`, recorded as one node: the partial with respect to `xs[i]` is
+    /// `ys[i]` and the other way round.
+    ///
+    /// # Panics
+    ///
+    /// If `xs` and `ys` differ in length.
+    ///
+    /// ```
+    /// # use tapegrad::{Tape, Var};
+    /// let tape = Tape::new();
+    /// let x = tape.vars(&[1.0, 2.0]);
+    /// let w = tape.vars(&[3.0, 4.0]);
+    /// let y = Var::dot(&x, &w);
+    /// let grads = tape.backward(y);
+    /// assert_eq!(y.value(), 11.0);
+    /// assert_eq!(grads.wrt_all(&x), vec![3.0, 4.0]);
+    /// assert_eq!(grads.wrt_all(&w), vec![1.0, 2.0]);
+    /// ```
+    pub fn dot(xs: &[Var<'t>], ys: &[Var<'t>]) -> Self {
+        assert_eq!(
+            xs.len(),
+            ys.len(),
+            "tapegrad: Var::dot of slices of different lengths ({} and {})",
+            xs.len(),
+            ys.len()
+        );
+        let value = xs
+            .iter()
+            .zip(ys)
+            .fold(-0.0, |sum, (x, y)| sum + x.value * y.value);
+        let pairs = xs.iter().zip(ys);
+        Var::nary(
+            value,
+            pairs
+                .clone()
+                .map(|(&x, y)| (x, y.value))
+                .chain(pairs.map(|(x, &y)| (y, x.value))),
+        )
+    }
+}
+
+/// The seed's operations, the `Float` methods and their derivative conventions.
+impl<'t> Var<'t> {
+    /// `max(x, 0)`, with `relu'(0) = 0` (micrograd, PyTorch). NaN stays NaN.
+    #[inline]
+    pub fn relu(self) -> Self {
+        if self.value > 0.0 {
+            self.unary(self.value, 1.0)
+        } else if self.value.is_nan() {
+            self.unary(self.value, self.value)
+        } else {
+            self.unary(0.0, 0.0)
+        }
+    }
+
+    /// `|x|`, with derivative `signum(x)` and `abs'(0) = 0`.
+    #[inline]
+    pub fn abs(self) -> Self {
+        let d = if self.value > 0.0 {
+            1.0
+        } else if self.value < 0.0 {
+            -1.0
+        } else {
+            self.value * 0.0 // 0, or NaN for NaN
+        };
+        self.unary(self.value.abs(), d)
+    }
+
+    /// `1`, `-1` or NaN as [`f64::signum`]; derivative 0.
+    #[inline]
+    pub fn signum(self) -> Self {
+        Var::constant(self.value.signum())
+    }
+
+    /// The largest integer not above `x`; derivative 0 (a constant).
+    #[inline]
+    pub fn floor(self) -> Self {
+        Var::constant(self.value.floor())
+    }
+
+    /// The smallest integer not below `x`; derivative 0 (a constant).
+    #[inline]
+    pub fn ceil(self) -> Self {
+        Var::constant(self.value.ceil())
+    }
+
+    /// The nearest integer, half-way cases away from zero; derivative 0 (a constant).
+    #[inline]
+    pub fn round(self) -> Self {
+        Var::constant(self.value.round())
+    }
+
+    /// The integer part; derivative 0 (a constant).
+    #[inline]
+    pub fn trunc(self) -> Self {
+        Var::constant(self.value.trunc())
+    }
+
+    /// `x - trunc(x)`; derivative 1 (the jumps at integers are not seen).
+    #[inline]
+    pub fn fract(self) -> Self {
+        self.unary(self.value.fract(), 1.0)
+    }
+
+    /// `1 / x`, derivative `-1 / x²`.
+    #[inline]
+    pub fn recip(self) -> Self {
+        let value = self.value.recip();
+        self.unary(value, -value * value)
+    }
+
+    /// `√x`, derivative `1 / (2√x)`: `+inf` at 0, as IEEE division gives.
+    #[inline]
+    pub fn sqrt(self) -> Self {
+        let value = self.value.sqrt();
+        self.unary(value, 0.5 / value)
+    }
+
+    /// `∛x`, derivative `1 / (3 ∛x²)`: `+inf` at 0.
+    #[inline]
+    pub fn cbrt(self) -> Self {
+        let value = self.value.cbrt();
+        self.unary(value, (3.0 * value * value).recip())
+    }
+
+    /// `eˣ`.
+    #[inline]
+    pub fn exp(self) -> Self {
+        let value = self.value.exp();
+        self.unary(value, value)
+    }
+
+    /// `2ˣ`, derivative `2ˣ ln 2`.
+    #[inline]
+    pub fn exp2(self) -> Self {
+        let value = self.value.exp2();
+        self.unary(value, value * std::f64::consts::LN_2)
+    }
+
+    /// `eˣ - 1`, accurate near 0; derivative `eˣ`.
+    #[inline]
+    pub fn exp_m1(self) -> Self {
+        self.unary(self.value.exp_m1(), self.value.exp())
+    }
+
+    /// `ln x`, derivative `1 / x`: `+inf` at 0, as IEEE division gives.
+    #[inline]
+    pub fn ln(self) -> Self {
+        self.unary(self.value.ln(), self.value.recip())
+    }
+
+    /// `ln(1 + x)`, accurate near 0; derivative `1 / (1 + x)`.
+    #[inline]
+    pub fn ln_1p(self) -> Self {
+        self.unary(self.value.ln_1p(), (1.0 + self.value).recip())
+    }
+
+    /// `log₂ x`, derivative `1 / (x ln 2)`.
+    #[inline]
+    pub fn log2(self) -> Self {
+        let d = (self.value * std::f64::consts::LN_2).recip();
+        self.unary(self.value.log2(), d)
+    }
+
+    /// `log₁₀ x`, derivative `1 / (x ln 10)`.
+    #[inline]
+    pub fn log10(self) -> Self {
+        let d = (self.value * std::f64::consts::LN_10).recip();
+        self.unary(self.value.log10(), d)
+    }
+
+    /// `log_base x = ln x / ln base`; partials `1 / (x ln base)` and
+    /// `-ln x / (base ln² base)`.
+    #[inline]
+    pub fn log(self, base: impl Into<Var<'t>>) -> Self {
+        let base = base.into();
+        let ln_x = self.value.ln();
+        let ln_base = base.value.ln();
+        let value = ln_x / ln_base;
+        let dx = (self.value * ln_base).recip();
+        let dbase = -value / (base.value * ln_base);
+        self.binary(base, value, dx, dbase)
+    }
+
+    /// `xⁿ` for an integer `n`, derivative `n xⁿ⁻¹`; `powi(0)` has derivative 0
+    /// everywhere, 0 included.
+    #[inline]
+    pub fn powi(self, n: i32) -> Self {
+        let d = match n {
+            0 => 0.0,
+            1 => 1.0,
+            _ => match n.checked_sub(1) {
+                Some(m) => f64::from(n) * self.value.powi(m),
+                None => f64::from(n) * self.value.powf(f64::from(n) - 1.0),
+            },
+        };
+        self.unary(self.value.powi(n), d)
+    }
+
+    /// `xʸ`, where the exponent may be a Var or an `f64`.
+    ///
+    /// With respect to `x` the derivative is `y xʸ⁻¹`, never NaN at `x = 0` where the
+    /// limit exists: 0 for `y > 1`, 1 for `y = 1`, `+inf` for `0 < y < 1`, and 0 for
+    /// `y = 0` (as `x⁰ = 1`). With respect to `y` it is `xʸ ln x`, and 0 at `x = 0` for
+    /// `y > 0` (the limit of `xʸ ln x`). A negative `x` with a non-integer `y` gives NaN,
+    /// as on `f64`.
+    #[inline]
+    pub fn powf(self, y: impl Into<Var<'t>>) -> Self {
+        let y = y.into();
+        let (x, n) = (self.value, y.value);
+        let value = x.powf(n);
+        let dx = if n == 0.0 { 0.0 } else { n * x.powf(n - 1.0) };
+        let dy = if y.is_constant() || (x == 0.0 && n > 0.0) {
+            0.0
+        } else {
+            value * x.ln()
+        };
+        self.binary(y, value, dx, dy)
+    }
+
+    /// `sin x`.
+    #[inline]
+    pub fn sin(self) -> Self {
+        let (sin, cos) = self.value.sin_cos();
+        self.unary(sin, cos)
+    }
+
+    /// `cos x`.
+    #[inline]
+    pub fn cos(self) -> Self {
+        let (sin, cos) = self.value.sin_cos();
+        self.unary(cos, -sin)
+    }
+
+    /// `(sin x, cos x)`, both from one evaluation of the pair.
+    #[inline]
+    pub fn sin_cos(self) -> (Self, Self) {
+        let (sin, cos) = self.value.sin_cos();
+        (self.unary(sin, cos), self.unary(cos, -sin))
+    }
+
+    /// `tan x`, derivative `1 + tan² x`.
+    #[inline]
+    pub fn tan(self) -> Self {
+        let value = self.value.tan();
+        self.unary(value, 1.0 + value * value)
+    }
+
+    /// `asin x`, derivative `1 / √(1 - x²)`: `+inf` at ±1.
+    #[inline]
+    pub fn asin(self) -> Self {
+        let d = (1.0 - self.value * self.value).sqrt().recip();
+        self.unary(self.value.asin(), d)
+    }
+
+    /// `acos x`, derivative `-1 / √(1 - x²)`: `-inf` at ±1.
+    #[inline]
+    pub fn acos(self) -> Self {
+        let d = -(1.0 - self.value * self.value).sqrt().recip();
+        self.unary(self.value.acos(), d)
+    }
+
+    /// `atan x`, derivative `1 / (1 + x²)`.
+    #[inline]
+    pub fn atan(self) -> Self {
+        let d = (1.0 + self.value * self.value).recip();
+        self.unary(self.value.atan(), d)
+    }
+
+    /// The angle of the point `(x, self)`, as [`f64::atan2`]: partials `x / (x² + y²)`
+    /// with respect to `self` (y) and `-y / (x² + y²)` with respect to `x`. At the
+    /// origin, where the angle has no derivative, both are NaN.
+    #[inline]
+    pub fn atan2(self, x: impl Into<Var<'t>>) -> Self {
+        let x = x.into();
+        let (yv, xv) = (self.value, x.value);
+        let r2 = xv * xv + yv * yv;
+        self.binary(x, yv.atan2(xv), xv / r2, -yv / r2)
+    }
+
+    /// `sinh x`, derivative `cosh x`.
+    #[inline]
+    pub fn sinh(self) -> Self {
+        self.unary(self.value.sinh(), self.value.cosh())
+    }
+
+    /// `cosh x`, derivative `sinh x`.
+    #[inline]
+    pub fn cosh(self) -> Self {
+        self.unary(self.value.cosh(), self.value.sinh())
+    }
+
+    /// `tanh x`, derivative `1 - tanh² x`: 0, not NaN, where `tanh` saturates.
+    #[inline]
+    pub fn tanh(self) -> Self {
+        let value = self.value.tanh();
+        self.unary(value, 1.0 - value * value)
+    }
+
+    /// `asinh x`, derivative `1 / √(x² + 1)`.
+    #[inline]
+    pub fn asinh(self) -> Self {
+        let d = self.value.hypot(1.0).recip();
+        self.unary(self.value.asinh(), d)
+    }
+
+    /// `acosh x`, derivative `1 / √(x² - 1)`: `+inf` at 1.
+    #[inline]
+    pub fn acosh(self) -> Self {
+        let x = self.value;
+        let d = ((x - 1.0).sqrt() * (x + 1.0).sqrt()).recip();
+        self.unary(x.acosh(), d)
+    }
+
+    /// `atanh x`, derivative `1 / (1 - x²)`: `+inf` at ±1.
+    #[inline]
+    pub fn atanh(self) -> Self {
+        let d = (1.0 - self.value * self.value).recip();
+        self.unary(self.value.atanh(), d)
+    }
+
+    /// `√(x² + y²)` without overflow; partials `x / h` and `y / h`, and 0 for both at the
+    /// origin (the convention of `abs'(0) = 0`, which `hypot(x, 0) = |x|` extends).
+    #[inline]
+    pub fn hypot(self, y: impl Into<Var<'t>>) -> Self {
+        let y = y.into();
+        let value = self.value.hypot(y.value);
+        let (dx, dy) = if value == 0.0 {
+            (0.0, 0.0)
+        } else {
+            (self.value / value, y.value / value)
+        };
+        self.binary(y, value, dx, dy)
+    }
+
+    /// `self * a + b`, recorded as one node of three operands (the value is computed
+    /// with one rounding, as [`f64::mul_add`]).
+    #[inline]
+    pub fn mul_add(self, a: impl Into<Var<'t>>, b: impl Into<Var<'t>>) -> Self {
+        let (a, b) = (a.into(), b.into());
+        let value = self.value.mul_add(a.value, b.value);
+        Var::nary(value, [(self, a.value), (a, self.value), (b, 1.0)])
+    }
+
+    /// The larger of `self` and `other`; if one is NaN, the other (as [`f64::max`]).
+    /// The derivative is that of the one returned; on a tie it is split evenly, `1/2`
+    /// to each (as JAX and PyTorch's `maximum` do), so that the two add up to the
+    /// derivative along `self = other`.
+    #[inline]
+    pub fn max(self, other: impl Into<Var<'t>>) -> Self {
+        self.select(other.into(), |a, b| a > b)
+    }
+
+    /// The smaller of `self` and `other`; if one is NaN, the other (as [`f64::min`]).
+    /// The derivative is that of the one returned; on a tie it is split evenly, `1/2`
+    /// to each.
+    #[inline]
+    pub fn min(self, other: impl Into<Var<'t>>) -> Self {
+        self.select(other.into(), |a, b| a < b)
+    }
+
+    /// The one of `self` and `other` that `first_wins` prefers; NaN loses, a tie splits.
+    #[inline]
+    fn select(self, other: Self, first_wins: impl Fn(f64, f64) -> bool) -> Self {
+        let (a, b) = (self.value, other.value);
+        if first_wins(a, b) || b.is_nan() {
+            self.binary(other, a, 1.0, 0.0)
+        } else if first_wins(b, a) || a.is_nan() {
+            self.binary(other, b, 0.0, 1.0)
+        } else {
+            self.binary(other, a, 0.5, 0.5)
+        }
+    }
+
+    /// `self` limited to `[min, max]`; the derivative is that of the one returned, and
+    /// at a bound that of the bound.
+    ///
+    /// # Panics
+    ///
+    /// If `min > max` or either is NaN, as [`f64::clamp`].
+    #[inline]
+    pub fn clamp(self, min: impl Into<Var<'t>>, max: impl Into<Var<'t>>) -> Self {
+        let (min, max) = (min.into(), max.into());
+        assert!(
+            min.value <= max.value,
+            "tapegrad: clamp needs min <= max, got min = {} and max = {}",
+            min.value,
+            max.value
+        );
+        if self.value <= min.value {
+            min
+        } else if self.value >= max.value {
+            max
+        } else {
+            self
+        }
+    }
+
+    /// `max(self - other, 0)`; derivative 0 where `self <= other`.
+    #[inline]
+    pub fn abs_sub(self, other: impl Into<Var<'t>>) -> Self {
+        let other = other.into();
+        if self.value <= other.value {
+            Var::constant(0.0)
+        } else {
+            self - other
+        }
+    }
+
+    /// `|self|` with the sign of `sign`; derivative `±1` with respect to `self`, 0 with
+    /// respect to `sign`.
+    #[inline]
+    pub fn copysign(self, sign: impl Into<Var<'t>>) -> Self {
+        let value = self.value.copysign(sign.into().value);
+        let d = if value.is_sign_negative() == self.value.is_sign_negative() {
+            1.0
+        } else {
+            -1.0
+        };
+        self.unary(value, d)
+    }
+
+    /// Radians to degrees: `x · 180/π`.
+    #[inline]
+    pub fn to_degrees(self) -> Self {
+        const DEGREES_PER_RADIAN: f64 = 180.0 / std::f64::consts::PI;
+        self.unary(self.value.to_degrees(), DEGREES_PER_RADIAN)
+    }
+
+    /// Degrees to radians: `x · π/180`.
+    #[inline]
+    pub fn to_radians(self) -> Self {
+        const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
+        self.unary(self.value.to_radians(), RADIANS_PER_DEGREE)
+    }
+}
+
+/// Questions about the value, answered as `f64` answers them.
+impl Var<'_> {
+    /// Whether the value is NaN.
+    #[inline]
+    pub fn is_nan(self) -> bool {
+        self.value.is_nan()
+    }
+
+    /// Whether the value is `±inf`.
+    #[inline]
+    pub fn is_infinite(self) -> bool {
+        self.value.is_infinite()
+    }
+
+    /// Whether the value is neither infinite nor NaN.
+    #[inline]
+    pub fn is_finite(self) -> bool {
+        self.value.is_finite()
+    }
+
+    /// Whether the value is neither zero, infinite, subnormal nor NaN.
+    #[inline]
+    pub fn is_normal(self) -> bool {
+        self.value.is_normal()
+    }
+
+    /// Whether the value is subnormal.
+    #[inline]
+    pub fn is_subnormal(self) -> bool {
+        self.value.is_subnormal()
+    }
+
+    /// The floating-point category of the value.
+    #[inline]
+    pub fn classify(self) -> FpCategory {
+        self.value.classify()
+    }
+
+    /// Whether the value has a positive sign bit (`+0.0` and `+inf` included).
+    #[inline]
+    pub fn is_sign_positive(self) -> bool {
+        self.value.is_sign_positive()
+    }
+
+    /// Whether the value has a negative sign bit (`-0.0` and `-inf` included).
+    #[inline]
+    pub fn is_sign_negative(self) -> bool {
+        self.value.is_sign_negative()
+    }
+}

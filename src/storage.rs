@@ -1,0 +1,195 @@
+//! The flat record behind a [`Tape`](crate::Tape): every edge of the computation graph,
+//! in the order the operations ran.
+//!
+//! A *node* is one recorded value: a leaf made by [`Tape::var`](crate::Tape::var) or the
+//! result of an operation. Node `i` is the `i`-th value recorded. An *edge* joins a node to
+//! one of its operands and carries the local partial derivative `∂node/∂operand`, computed
+//! while recording. The edges of a node sit next to each other in two parallel arrays,
+//! `operands` and `partials`; the first edge of each node has [`FIRST`] set in its operand
+//! index, which is all the backward sweep needs to know where one node ends and the next
+//! begins. So an operation of one operand costs 12 bytes of tape, one of two operands
+//! 24 bytes, and nothing else is stored per node.
+//!
+//! Node 0 is a *sink*: every leaf gets one edge to it with partial `0.0`, so that leaves
+//! are nodes like any other. Its adjoint collects nothing of use and is never read.
+
+/// Set in the operand index of the first edge of every node.
+pub(crate) const FIRST: u32 = 1 << 31;
+/// The bits of an operand index that name a node.
+pub(crate) const NODE: u32 = !FIRST;
+/// The sink node that leaves point to.
+const SINK: u32 = 0;
+
+/// The recorded edges of one tape, and the tape's current generation.
+#[derive(Debug)]
+pub(crate) struct Storage {
+    /// Unique per tape and per [`Tape::clear`](crate::Tape::clear); stamped into every Var.
+    pub(crate) generation: u32,
+    /// The operand node of each edge, with [`FIRST`] on the first edge of each node.
+    pub(crate) operands: Vec<u32>,
+    /// `∂node/∂operand` of each edge, parallel to `operands`.
+    pub(crate) partials: Vec<f64>,
+    /// How many nodes are recorded, the sink included.
+    pub(crate) nodes: u32,
+    /// An adjoint buffer handed back by a dropped [`Gradients`](crate::Gradients), so that
+    /// a training loop's `backward` reuses it instead of allocating.
+    pub(crate) spare_adjoints: Vec<f64>,
+}
+
+impl Storage {
+    /// An empty record with room for `edges` edges.
+    pub(crate) fn new(generation: u32, edges: usize) -> Self {
+        let mut storage = Storage {
+            generation,
+            operands: Vec::with_capacity(edges.max(1)),
+            partials: Vec::with_capacity(edges.max(1)),
+            nodes: 0,
+            spare_adjoints: Vec::new(),
+        };
+        storage.clear(generation);
+        storage
+    }
+
+    /// Forgets every node but the sink and takes a new generation; keeps the capacity.
+    pub(crate) fn clear(&mut self, generation: u32) {
+        self.generation = generation;
+        self.operands.clear();
+        self.partials.clear();
+        self.nodes = 0;
+        let sink = self.open_node();
+        debug_assert_eq!(sink, SINK);
+        self.push_first(SINK, 0.0);
+    }
+
+    /// Recorded nodes, the sink not counted.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes as usize - 1
+    }
+
+    /// Takes the next node index.
+    #[inline(always)]
+    fn open_node(&mut self) -> u32 {
+        let node = self.nodes;
+        if node > NODE {
+            too_many_nodes();
+        }
+        self.nodes = node + 1;
+        node
+    }
+
+    #[inline(always)]
+    fn push_first(&mut self, operand: u32, partial: f64) {
+        self.operands.push(operand | FIRST);
+        self.partials.push(partial);
+    }
+
+    #[inline(always)]
+    fn push(&mut self, operand: u32, partial: f64) {
+        self.operands.push(operand);
+        self.partials.push(partial);
+    }
+
+    /// Records a leaf: an input of the computation.
+    #[inline]
+    pub(crate) fn leaf(&mut self) -> u32 {
+        let node = self.open_node();
+        self.push_first(SINK, 0.0);
+        node
+    }
+
+    /// Records a node with one operand `a` and partial `da`.
+    #[inline]
+    pub(crate) fn unary(&mut self, a: u32, da: f64) -> u32 {
+        let node = self.open_node();
+        self.push_first(a, da);
+        node
+    }
+
+    /// Records a node with operands `a`, `b` and partials `da`, `db`.
+    #[inline]
+    pub(crate) fn binary(&mut self, a: u32, da: f64, b: u32, db: f64) -> u32 {
+        let node = self.open_node();
+        self.push_first(a, da);
+        self.push(b, db);
+        node
+    }
+
+    /// Records a node with the given edges, of which there must be at least one.
+    #[inline]
+    pub(crate) fn nary(&mut self, edges: impl IntoIterator<Item = (u32, f64)>) -> u32 {
+        let node = self.open_node();
+        let mut edges = edges.into_iter();
+        let (first, partial) = edges.next().expect("an operation node has an operand");
+        self.push_first(first, partial);
+        for (operand, partial) in edges {
+            self.push(operand, partial);
+        }
+        node
+    }
+
+    /// One past the last edge of `node`.
+    ///
+    /// Free for the newest node; for an older one it scans the operand indices recorded
+    /// after it, once per backward sweep.
+    pub(crate) fn end_of(&self, node: u32) -> usize {
+        let mut next = self.nodes - 1;
+        if node == next {
+            return self.operands.len();
+        }
+        for (edge, &operand) in self.operands.iter().enumerate().rev() {
+            if operand & FIRST != 0 {
+                if next == node + 1 {
+                    return edge;
+                }
+                next -= 1;
+            }
+        }
+        unreachable!("node {node} is not on this tape")
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_nodes() -> ! {
+    panic!(
+        "tapegrad: a Tape holds at most 2^31 nodes; clear the tape between independent \
+         computations (Tape::clear) or split the work over several tapes"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_and_edges_are_counted() {
+        let mut s = Storage::new(1, 0);
+        assert_eq!(s.len(), 0);
+        let a = s.leaf();
+        let b = s.leaf();
+        let c = s.binary(a, 2.0, b, 3.0);
+        let d = s.unary(c, 4.0);
+        let e = s.nary([(a, 1.0), (b, 1.0), (d, 1.0)]);
+        assert_eq!((a, b, c, d, e), (1, 2, 3, 4, 5));
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.operands.len(), 1 + 1 + 1 + 2 + 1 + 3);
+        assert_eq!(s.end_of(e), s.operands.len());
+        assert_eq!(s.end_of(d), 6);
+        assert_eq!(s.end_of(c), 5);
+        assert_eq!(s.end_of(a), 2);
+    }
+
+    #[test]
+    fn clear_keeps_capacity_and_the_sink() {
+        let mut s = Storage::new(1, 100);
+        for _ in 0..50 {
+            s.leaf();
+        }
+        let capacity = s.operands.capacity();
+        s.clear(2);
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.generation, 2);
+        assert_eq!(s.operands.capacity(), capacity);
+        assert_eq!(s.operands, vec![FIRST]);
+    }
+}

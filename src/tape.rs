@@ -1,0 +1,146 @@
+//! [`Tape`]: the record of a computation, from which [`Tape::backward`] computes gradients.
+
+use crate::active::Slot;
+use crate::gradients::{self, Gradients};
+use crate::var::Var;
+
+/// The record of a computation: every operation on its [`Var`]s, in order, with the local
+/// partial derivatives of each.
+///
+/// Make inputs with [`var`](Tape::var), compute with them as with `f64`, then call
+/// [`backward`](Tape::backward) on the result to get the gradient with respect to every
+/// input. In a loop, [`clear`](Tape::clear) the tape between steps: it keeps its memory,
+/// so after the first step recording allocates nothing.
+///
+/// ```
+/// use tapegrad::Tape;
+///
+/// let mut tape = Tape::new();
+/// let mut w = 0.0;
+/// for _ in 0..100 {
+///     tape.clear();
+///     let x = tape.var(w);
+///     let loss = (x - 3.0).powi(2);
+///     let grads = tape.backward(loss);
+///     w -= 0.1 * grads[x];
+/// }
+/// assert!((w - 3.0f64).abs() < 1e-6);
+/// ```
+///
+/// A tape stays on the thread that created it (it is neither `Send` nor `Sync`); its Vars
+/// may be sent elsewhere but panic when used there. Run one tape per thread for parallel
+/// work.
+///
+/// A Var cannot outlive its tape:
+///
+/// ```compile_fail
+/// use tapegrad::{Tape, Var};
+/// let x: Var<'_>;
+/// {
+///     let tape = Tape::new();
+///     x = tape.var(1.0);
+/// } // `tape` dropped here while still borrowed
+/// println!("{}", x * 2.0);
+/// ```
+///
+/// and the tape cannot be cleared while a Var of it is alive:
+///
+/// ```compile_fail
+/// use tapegrad::Tape;
+/// let mut tape = Tape::new();
+/// let x = tape.var(1.0);
+/// tape.clear(); // cannot borrow `tape` as mutable: `x` still borrows it
+/// println!("{}", x * 2.0);
+/// ```
+#[derive(Debug)]
+pub struct Tape {
+    slot: Slot,
+}
+
+impl Tape {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Tape::with_capacity(0)
+    }
+
+    /// An empty tape with room for `nodes` operations of two operands each before it
+    /// needs to grow.
+    pub fn with_capacity(nodes: usize) -> Self {
+        Tape {
+            slot: Slot::new(nodes.saturating_mul(2)),
+        }
+    }
+
+    /// A new input of the computation, with value `value`.
+    #[inline]
+    pub fn var(&self, value: f64) -> Var<'_> {
+        self.slot
+            .with(|storage| Var::node(value, storage.leaf(), storage.generation))
+    }
+
+    /// One new input per value, in order.
+    ///
+    /// ```
+    /// # use tapegrad::Tape;
+    /// let tape = Tape::new();
+    /// let x = tape.vars(&[1.0, 2.0, 3.0]);
+    /// let y: tapegrad::Var = x.iter().map(|&xi| xi * xi).sum();
+    /// assert_eq!(tape.backward(y).wrt_all(&x), vec![2.0, 4.0, 6.0]);
+    /// ```
+    pub fn vars(&self, values: &[f64]) -> Vec<Var<'_>> {
+        self.slot.with(|storage| {
+            values
+                .iter()
+                .map(|&value| Var::node(value, storage.leaf(), storage.generation))
+                .collect()
+        })
+    }
+
+    /// The gradient of `y` with respect to every Var of this tape, in one backward sweep
+    /// over the nodes recorded up to `y`.
+    ///
+    /// Recording may go on after a `backward`, and `backward` may be called again, on the
+    /// same or another output. A constant `y` has gradient zero everywhere.
+    ///
+    /// # Panics
+    ///
+    /// If `y` belongs to another tape.
+    pub fn backward<'t>(&'t self, y: Var<'t>) -> Gradients<'t> {
+        self.slot
+            .with(|storage| gradients::backward(self, storage, y))
+    }
+
+    /// How many nodes are recorded: inputs and operation results, not constants.
+    pub fn len(&self) -> usize {
+        self.slot.with(|storage| storage.len())
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every recorded node and keeps the memory, ready for the next computation.
+    ///
+    /// It takes `&mut self`, so the borrow checker ensures that no Var of the tape is
+    /// alive. (A `Var<'static>` made through a per-thread tape is checked at run time
+    /// instead: using it after the clear panics.)
+    pub fn clear(&mut self) {
+        self.slot.clear();
+    }
+
+    /// Gives back a [`Gradients`]' buffer for the next backward sweep to reuse.
+    pub(crate) fn recycle(&self, adjoints: Vec<f64>) {
+        self.slot.with(|storage| {
+            if adjoints.capacity() > storage.spare_adjoints.capacity() {
+                storage.spare_adjoints = adjoints;
+            }
+        });
+    }
+}
+
+impl Default for Tape {
+    fn default() -> Self {
+        Tape::new()
+    }
+}

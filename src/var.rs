@@ -1,0 +1,233 @@
+//! [`Var`]: a value recorded on a tape, and the three helpers that record operations.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::active::{self, CONSTANT};
+
+/// A differentiable `f64`: a value together with the node that records how it was made.
+///
+/// A `Var<'t>` comes from [`Tape::var`](crate::Tape::var) or from an operation on other
+/// Vars, and the lifetime `'t` ties it to the borrow of its [`Tape`](crate::Tape): it
+/// cannot outlive the tape, and the tape cannot be [cleared](crate::Tape::clear) while it
+/// is alive. It is 16 bytes of plain data — `Copy`, `Send` and `Sync` — and implements
+/// the std operators and the `num_traits` numeric traits, so generic code written for
+/// `f64` runs on it unchanged.
+///
+/// A Var can also be a *constant*, [`Var::constant`], that belongs to no tape: what
+/// generic code makes with `T::from(2.0)`, `T::one()` or `T::PI()`. An operation whose
+/// operands are all constants records nothing and returns a constant; the gradient of
+/// anything with respect to a constant is `0.0`.
+///
+/// # Comparisons look at values only
+///
+/// `==`, `<` and the other comparisons compare [`value`](Var::value)s, as on `f64`, and
+/// ignore the graph, so that generic code takes the same branches on Vars as on `f64`.
+/// The derivative is then that of the branch taken.
+///
+/// # Panics
+///
+/// An operation panics, with a message saying what to do, when its operands belong to two
+/// different tapes, when a Var is used on another thread than its tape's, or when a
+/// `Var<'static>` is used after its tape was cleared.
+#[derive(Clone, Copy)]
+pub struct Var<'t> {
+    pub(crate) value: f64,
+    /// The node on the tape; 0 for constants.
+    pub(crate) index: u32,
+    /// Which tape, and which epoch of it between two clears; [`CONSTANT`] for constants.
+    pub(crate) generation: u32,
+    _tape: PhantomData<&'t ()>,
+}
+
+impl<'t> Var<'t> {
+    /// A constant: a Var that belongs to no tape and has gradient zero.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Var};
+    /// let tape = Tape::new();
+    /// let x = tape.var(3.0);
+    /// let two = Var::constant(2.0);
+    /// let y = two * x;
+    /// let grads = tape.backward(y);
+    /// assert_eq!(grads[x], 2.0);
+    /// assert_eq!(grads[two], 0.0);
+    /// ```
+    #[inline]
+    pub const fn constant(value: f64) -> Self {
+        Var::node(value, 0, CONSTANT)
+    }
+
+    #[inline(always)]
+    pub(crate) const fn node(value: f64, index: u32, generation: u32) -> Self {
+        Var {
+            value,
+            index,
+            generation,
+            _tape: PhantomData,
+        }
+    }
+
+    /// The value, as the same computation on `f64` would give it.
+    #[inline]
+    pub const fn value(self) -> f64 {
+        self.value
+    }
+
+    /// Whether this Var is a constant, recorded on no tape.
+    #[inline]
+    pub const fn is_constant(self) -> bool {
+        self.generation == CONSTANT
+    }
+
+    /// Records `value = f(self)` with `∂value/∂self = d`.
+    #[inline(always)]
+    pub(crate) fn unary(self, value: f64, d: f64) -> Self {
+        if self.generation == CONSTANT {
+            return Var::constant(value);
+        }
+        let index = active::record(self.generation, |tape| tape.unary(self.index, d));
+        Var::node(value, index, self.generation)
+    }
+
+    /// Records `value = f(self, other)` with partials `da = ∂value/∂self` and
+    /// `db = ∂value/∂other`. Constants among the operands are left out of the record.
+    #[inline(always)]
+    pub(crate) fn binary(self, other: Self, value: f64, da: f64, db: f64) -> Self {
+        if self.generation == other.generation {
+            if self.generation == CONSTANT {
+                return Var::constant(value);
+            }
+            let index = active::record(self.generation, |tape| {
+                tape.binary(self.index, da, other.index, db)
+            });
+            Var::node(value, index, self.generation)
+        } else if other.generation == CONSTANT {
+            self.unary(value, da)
+        } else if self.generation == CONSTANT {
+            other.unary(value, db)
+        } else {
+            active::mixed_tapes(self.generation, other.generation)
+        }
+    }
+
+    /// Records `value = f(operands)` with one partial per operand, as one node.
+    /// Constants among the operands are left out of the record.
+    pub(crate) fn nary<I>(value: f64, edges: I) -> Self
+    where
+        I: IntoIterator<Item = (Var<'t>, f64)>,
+        I::IntoIter: Clone,
+    {
+        let edges = edges.into_iter();
+        let mut generation = CONSTANT;
+        for (var, _) in edges.clone() {
+            if var.generation != CONSTANT && var.generation != generation {
+                if generation != CONSTANT {
+                    active::mixed_tapes(generation, var.generation);
+                }
+                generation = var.generation;
+            }
+        }
+        if generation == CONSTANT {
+            return Var::constant(value);
+        }
+        let index = active::record(generation, |tape| {
+            tape.nary(
+                edges
+                    .filter(|(var, _)| var.generation != CONSTANT)
+                    .map(|(var, d)| (var.index, d)),
+            )
+        });
+        Var::node(value, index, generation)
+    }
+}
+
+impl Default for Var<'_> {
+    /// The constant `0.0`.
+    fn default() -> Self {
+        Var::constant(0.0)
+    }
+}
+
+impl From<f64> for Var<'_> {
+    /// The constant `value`.
+    fn from(value: f64) -> Self {
+        Var::constant(value)
+    }
+}
+
+impl fmt::Debug for Var<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Var");
+        s.field("value", &self.value);
+        if self.is_constant() {
+            s.field("node", &"constant");
+        } else {
+            s.field("node", &self.index);
+        }
+        s.finish()
+    }
+}
+
+impl fmt::Display for Var<'_> {
+    /// Formats the value as `f64` does, honouring width, precision and flags.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
+
+impl fmt::LowerExp for Var<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::LowerExp::fmt(&self.value, f)
+    }
+}
+
+impl fmt::UpperExp for Var<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::UpperExp::fmt(&self.value, f)
+    }
+}
+
+impl PartialEq for Var<'_> {
+    /// Compares values only (see [`Var`]).
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl PartialOrd for Var<'_> {
+    /// Compares values only (see [`Var`]).
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.value.partial_cmp(&other.value)
+    }
+}
+
+impl PartialEq<f64> for Var<'_> {
+    #[inline]
+    fn eq(&self, other: &f64) -> bool {
+        self.value == *other
+    }
+}
+
+impl PartialOrd<f64> for Var<'_> {
+    #[inline]
+    fn partial_cmp(&self, other: &f64) -> Option<std::cmp::Ordering> {
+        self.value.partial_cmp(other)
+    }
+}
+
+impl PartialEq<Var<'_>> for f64 {
+    #[inline]
+    fn eq(&self, other: &Var<'_>) -> bool {
+        *self == other.value
+    }
+}
+
+impl PartialOrd<Var<'_>> for f64 {
+    #[inline]
+    fn partial_cmp(&self, other: &Var<'_>) -> Option<std::cmp::Ordering> {
+        self.partial_cmp(&other.value)
+    }
+}
