@@ -1,0 +1,92 @@
+//! A training loop allocates nothing after its first step: `Tape::clear` keeps the
+//! tape's memory and `backward` reuses the buffer of the previous step's gradients.
+//!
+//! This test binary counts every allocation of its own thread.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use num_traits::Float;
+use tapegrad::{Tape, Var};
+
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; counting touches only a
+// const-initialized thread-local without destructor, which never allocates.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+fn loss<T: Float>(w: &[T], data: &[(f64, f64)]) -> T {
+    data.iter()
+        .map(|&(x, y)| {
+            let x = T::from(x).unwrap();
+            let prediction = (w[0] * x + w[1]).tanh() * w[2];
+            (prediction - T::from(y).unwrap()).powi(2)
+        })
+        .fold(T::zero(), |sum, e| sum + e)
+}
+
+#[test]
+fn training_steps_after_the_first_do_not_allocate() {
+    let data: Vec<(f64, f64)> = (0..50)
+        .map(|i| {
+            let x = f64::from(i) / 25.0 - 1.0;
+            (x, (2.0 * x).tanh() * 0.5)
+        })
+        .collect();
+    let mut weights = [0.3, 0.0, 1.0];
+    let mut tape = Tape::new();
+    let step = |tape: &mut Tape, weights: &mut [f64; 3]| {
+        tape.clear();
+        let inputs: [Var<'_>; 3] = std::array::from_fn(|i| tape.var(weights[i]));
+        let l = loss(&inputs, &data);
+        let grads = tape.backward(l);
+        for (w, &x) in weights.iter_mut().zip(&inputs) {
+            *w -= 0.05 * grads[x];
+        }
+        l.value()
+    };
+    let first = step(&mut tape, &mut weights);
+    let before = allocations();
+    let mut last = first;
+    for _ in 0..200 {
+        last = step(&mut tape, &mut weights);
+    }
+    assert_eq!(allocations() - before, 0, "steps after the first allocated");
+    assert!(last < first / 10.0, "training went nowhere: {first} -> {last}");
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let before = allocations();
+    let tape = Tape::new();
+    let _ = tape.vars(&[1.0, 2.0]);
+    assert!(allocations() > before);
+}

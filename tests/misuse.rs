@@ -1,0 +1,148 @@
+//! Mistakes the borrow checker cannot see panic at once with a message that says what
+//! happened and what to do; none of them yields a silently wrong gradient.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use tapegrad::{Tape, Var};
+
+/// The panic message of `f`, which must panic.
+fn panic_message(f: impl FnOnce()) -> String {
+    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        panic!("a panic without a message")
+    }
+}
+
+#[test]
+fn vars_of_two_tapes_in_one_binary_operation() {
+    let first = Tape::new();
+    let second = Tape::new();
+    let a = first.var(1.0);
+    let b = second.var(2.0);
+    let message = panic_message(|| {
+        let _ = a * b;
+    });
+    assert!(message.contains("two different Tapes"), "{message}");
+    assert!(message.contains("Var::value"), "{message}");
+}
+
+#[test]
+fn vars_of_two_tapes_in_an_n_ary_operation() {
+    let first = Tape::new();
+    let second = Tape::new();
+    let a = first.vars(&[1.0, 2.0]);
+    let b = second.var(3.0);
+    let message = panic_message(|| {
+        let _ = Var::sum(&[a[0], a[1], b]);
+    });
+    assert!(message.contains("two different Tapes"), "{message}");
+    let message = panic_message(|| {
+        let _: Var<'_> = [a[0], b, a[1]].into_iter().sum();
+    });
+    assert!(message.contains("two different Tapes"), "{message}");
+    let message = panic_message(|| {
+        let _ = a[0].mul_add(b, 1.0);
+    });
+    assert!(message.contains("two different Tapes"), "{message}");
+}
+
+#[test]
+fn backward_of_another_tapes_output() {
+    let first = Tape::new();
+    let second = Tape::new();
+    let y = second.var(1.0) * 2.0;
+    let message = panic_message(|| {
+        let _ = first.backward(y);
+    });
+    assert!(message.contains("two different Tapes"), "{message}");
+}
+
+#[test]
+fn gradient_with_respect_to_another_tapes_var() {
+    let first = Tape::new();
+    let second = Tape::new();
+    let x = first.var(1.0);
+    let z = second.var(1.0);
+    let grads = first.backward(x * 3.0);
+    let message = panic_message(|| {
+        let _ = grads[z];
+    });
+    assert!(message.contains("two different Tapes"), "{message}");
+}
+
+#[test]
+fn two_live_tapes_used_in_turn_on_one_thread() {
+    // Not a mistake: each operation finds its own tape.
+    let first = Tape::new();
+    let second = Tape::new();
+    let a = first.var(2.0);
+    let b = second.var(5.0);
+    let mut y = a;
+    let mut z = b;
+    for _ in 0..3 {
+        y = y * a; // records on `first`
+        z = z + b; // records on `second`
+    }
+    assert_eq!(first.len(), 4);
+    assert_eq!(second.len(), 4);
+    assert_eq!(first.backward(y)[a], 4.0 * 8.0);
+    assert_eq!(second.backward(z)[b], 4.0);
+}
+
+#[test]
+fn a_var_used_on_another_thread() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let result = std::thread::scope(|scope| scope.spawn(move || (x * 2.0).value()).join());
+    let payload = result.expect_err("recording on another thread must panic");
+    let message = payload
+        .downcast_ref::<String>()
+        .expect("a formatted message")
+        .clone();
+    assert!(message.contains("another thread"), "{message}");
+    assert!(message.contains("one Tape per thread"), "{message}");
+    // The tape is untouched and still works on its own thread.
+    assert_eq!(tape.len(), 1);
+    assert_eq!(tape.backward(x * 2.0)[x], 2.0);
+}
+
+#[test]
+fn reading_values_and_constants_on_another_thread_is_fine() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let c = Var::constant(3.0);
+    let (value, sum) =
+        std::thread::scope(|scope| scope.spawn(move || (x.value(), (c + 1.0).value())).join())
+            .unwrap();
+    assert_eq!((value, sum), (2.0, 4.0));
+}
+
+#[test]
+fn a_tape_per_thread_works_in_parallel() {
+    let results: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..=4)
+            .map(|k| {
+                scope.spawn(move || {
+                    let tape = Tape::new();
+                    let x = tape.var(f64::from(k));
+                    let y = x.powi(3);
+                    tape.backward(y)[x]
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results, vec![3.0, 12.0, 27.0, 48.0]);
+}
+
+#[test]
+#[should_panic(expected = "different lengths")]
+fn dot_of_slices_of_different_lengths() {
+    let tape = Tape::new();
+    let x = tape.vars(&[1.0, 2.0]);
+    let _ = Var::dot(&x, &x[..1]);
+}
