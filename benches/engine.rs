@@ -1,1 +1,105 @@
-fn main() {}
+//! The cost of a gradient next to the cost of the plain `f64` function, in one group per
+//! function: `cargo bench --bench engine`.
+//!
+//! Each gradient is timed as a training loop runs it: clear the tape, make the inputs,
+//! record the function, sweep backwards and read the gradient out.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use num_traits::Float;
+use tapegrad::{Tape, Var};
+
+/// Extended Rosenbrock, written once for any float type.
+fn rosenbrock<T: Float>(x: &[T]) -> T {
+    let (one, hundred) = (T::one(), T::from(100.0).unwrap());
+    x.windows(2)
+        .map(|w| hundred * (w[1] - w[0] * w[0]).powi(2) + (one - w[0]).powi(2))
+        .fold(T::zero(), |sum, term| sum + term)
+}
+
+/// `t = sin(cos(t) * x[r])`, alternating with `t = cos(sin(t) * x[r])`, for fixed
+/// pseudo-random indices `r` (the benchmark of Liang & Rakita's ad-trait paper).
+fn chain<T: Float>(x: &[T], indices: &[usize]) -> T {
+    let mut t = x[0];
+    for (step, &r) in indices.iter().enumerate() {
+        t = if step % 2 == 0 {
+            (t.cos() * x[r]).sin()
+        } else {
+            (t.sin() * x[r]).cos()
+        };
+    }
+    t
+}
+
+/// A small fixed-seed generator, so every run times the same inputs.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The value and gradient of `f` at `x`, on a tape reused from the last call.
+fn gradient_on(
+    tape: &mut Tape,
+    x: &[f64],
+    f: impl for<'t> Fn(&[Var<'t>]) -> Var<'t>,
+) -> (f64, Vec<f64>) {
+    tape.clear();
+    let inputs = tape.vars(x);
+    let y = f(&inputs);
+    let gradient = tape.backward(y).wrt_all(&inputs);
+    (y.value(), gradient)
+}
+
+fn bench_rosenbrock(c: &mut Criterion) {
+    let n = 1000;
+    let mut rng = SplitMix(1);
+    let x: Vec<f64> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
+    let mut group = c.benchmark_group("rosenbrock");
+    group.bench_with_input(BenchmarkId::new("f64", n), &x, |b, x| {
+        b.iter(|| rosenbrock(black_box(x)))
+    });
+    let mut tape = Tape::new();
+    group.bench_with_input(BenchmarkId::new("tapegrad", n), &x, |b, x| {
+        b.iter(|| gradient_on(&mut tape, black_box(x), |x| rosenbrock(x)))
+    });
+    group.finish();
+}
+
+fn bench_chain(c: &mut Criterion) {
+    let (n, steps) = (100, 1000);
+    let mut rng = SplitMix(2);
+    // Inputs from [2, 3]: smaller ones drive the adjoints into subnormal numbers.
+    let x: Vec<f64> = (0..n).map(|_| rng.uniform(2.0, 3.0)).collect();
+    let indices: Vec<usize> = (0..steps).map(|_| (rng.next() % n as u64) as usize).collect();
+    let mut group = c.benchmark_group("chain");
+    group.bench_with_input(BenchmarkId::new("f64", steps), &x, |b, x| {
+        b.iter(|| chain(black_box(x), &indices))
+    });
+    let mut tape = Tape::new();
+    group.bench_with_input(BenchmarkId::new("tapegrad", steps), &x, |b, x| {
+        b.iter(|| gradient_on(&mut tape, black_box(x), |x| chain(x, &indices)))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench_rosenbrock, bench_chain
+}
+criterion_main!(benches);
