@@ -83,7 +83,9 @@ fn bench_chain(c: &mut Criterion) {
     let mut rng = SplitMix(2);
     // Inputs from [2, 3]: smaller ones drive the adjoints into subnormal numbers.
     let x: Vec<f64> = (0..n).map(|_| rng.uniform(2.0, 3.0)).collect();
-    let indices: Vec<usize> = (0..steps).map(|_| (rng.next() % n as u64) as usize).collect();
+    let indices: Vec<usize> = (0..steps)
+        .map(|_| (rng.next() % n as u64) as usize)
+        .collect();
     let mut group = c.benchmark_group("chain");
     group.bench_with_input(BenchmarkId::new("f64", steps), &x, |b, x| {
         b.iter(|| chain(black_box(x), &indices))

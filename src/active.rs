@@ -136,21 +136,22 @@ impl Drop for Slot {
 /// If no live tape of this thread has `generation` (see the module docs).
 #[inline(always)]
 pub(crate) fn record<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R {
-    let storage = ACTIVE.with(Cell::get);
+    let mut storage = ACTIVE.with(Cell::get);
     // SAFETY: ACTIVE is null or points to the storage of a live tape of this thread
     // (`Slot::drop` resets it before freeing), and no reference to that storage is held
     // while an operation runs (see `Slot::with`).
-    if !storage.is_null() && unsafe { (*storage).generation } == generation {
-        // SAFETY: as above; the `&mut` lives only while `f`, a crate closure that pushes
-        // edges, runs.
-        return f(unsafe { &mut *storage });
+    if storage.is_null() || unsafe { (*storage).generation } != generation {
+        storage = find(generation);
     }
-    record_slow(generation, f)
+    // SAFETY: as above, and `find` returns only such storages; the `&mut` lives only
+    // while `f`, a crate closure that pushes edges, runs.
+    f(unsafe { &mut *storage })
 }
 
+/// The storage of this thread's live tape with `generation`, made the active one.
 #[cold]
 #[inline(never)]
-fn record_slow<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R {
+fn find(generation: u32) -> *mut Storage {
     let found = HERE.with(|here| {
         here.borrow().iter().copied().find(|storage| {
             // SAFETY: HERE holds only storages of live tapes of this thread (see `Slot`).
@@ -161,8 +162,7 @@ fn record_slow<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R {
         Some(storage) => {
             let storage = storage.as_ptr();
             ACTIVE.with(|active| active.set(storage));
-            // SAFETY: as in `record`.
-            f(unsafe { &mut *storage })
+            storage
         }
         None => not_here(generation),
     }
@@ -205,14 +205,8 @@ pub(crate) fn mixed_tapes(a: u32, b: u32) -> ! {
              its f64 value (Var::value) and make a new Var or constant from it"
         )
     }
-    not_here(if generation_is_here(a) { b } else { a })
-}
-
-fn generation_is_here(generation: u32) -> bool {
-    HERE.with(|here| {
-        here.borrow().iter().any(|storage| {
-            // SAFETY: HERE holds only storages of live tapes of this thread (see `Slot`).
-            unsafe { storage.as_ref() }.generation == generation
-        })
-    })
+    // At most one of them is live on this thread: `find` panics for the other.
+    find(a);
+    find(b);
+    unreachable!("two live generations that are not both live")
 }

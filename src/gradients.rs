@@ -47,7 +47,7 @@ impl<'t> Index<Var<'t>> for Gradients<'t> {
             if x.generation == CONSTANT {
                 return &0.0;
             }
-            foreign_var(x.generation, self.generation);
+            active::mixed_tapes(x.generation, self.generation);
         }
         self.adjoints.get(x.index as usize).unwrap_or(&0.0)
     }
@@ -57,15 +57,6 @@ impl Drop for Gradients<'_> {
     fn drop(&mut self) {
         self.tape.recycle(std::mem::take(&mut self.adjoints));
     }
-}
-
-#[cold]
-#[inline(never)]
-fn foreign_var(var: u32, grads: u32) -> ! {
-    if var != grads {
-        active::mixed_tapes(var, grads)
-    }
-    unreachable!()
 }
 
 /// Runs the backward sweep from `y` over `storage`, the storage of `tape`.

@@ -75,3 +75,8 @@ pub use drivers::gradient;
 pub use gradients::Gradients;
 pub use tape::Tape;
 pub use var::Var;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -90,7 +90,7 @@ impl Storage {
     }
 
     /// Records a leaf: an input of the computation.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn leaf(&mut self) -> u32 {
         let node = self.open_node();
         self.push_first(SINK, 0.0);
@@ -98,7 +98,7 @@ impl Storage {
     }
 
     /// Records a node with one operand `a` and partial `da`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn unary(&mut self, a: u32, da: f64) -> u32 {
         let node = self.open_node();
         self.push_first(a, da);
@@ -106,7 +106,7 @@ impl Storage {
     }
 
     /// Records a node with operands `a`, `b` and partials `da`, `db`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn binary(&mut self, a: u32, da: f64, b: u32, db: f64) -> u32 {
         let node = self.open_node();
         self.push_first(a, da);

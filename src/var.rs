@@ -86,7 +86,8 @@ impl<'t> Var<'t> {
         if self.generation == CONSTANT {
             return Var::constant(value);
         }
-        let index = active::record(self.generation, |tape| tape.unary(self.index, d));
+        let a = self.index;
+        let index = active::record(self.generation, move |tape| tape.unary(a, d));
         Var::node(value, index, self.generation)
     }
 
@@ -98,9 +99,8 @@ impl<'t> Var<'t> {
             if self.generation == CONSTANT {
                 return Var::constant(value);
             }
-            let index = active::record(self.generation, |tape| {
-                tape.binary(self.index, da, other.index, db)
-            });
+            let (a, b) = (self.index, other.index);
+            let index = active::record(self.generation, move |tape| tape.binary(a, da, b, db));
             Var::node(value, index, self.generation)
         } else if other.generation == CONSTANT {
             self.unary(value, da)

@@ -84,8 +84,8 @@ fn two_live_tapes_used_in_turn_on_one_thread() {
     let mut y = a;
     let mut z = b;
     for _ in 0..3 {
-        y = y * a; // records on `first`
-        z = z + b; // records on `second`
+        y *= a; // records on `first`
+        z += b; // records on `second`
     }
     assert_eq!(first.len(), 4);
     assert_eq!(second.len(), 4);
