@@ -80,7 +80,10 @@ fn training_steps_after_the_first_do_not_allocate() {
         last = step(&mut tape, &mut weights);
     }
     assert_eq!(allocations() - before, 0, "steps after the first allocated");
-    assert!(last < first / 10.0, "training went nowhere: {first} -> {last}");
+    assert!(
+        last < first / 10.0,
+        "training went nowhere: {first} -> {last}"
+    );
 }
 
 #[test]
