@@ -33,7 +33,7 @@ use crate::var::Var;
 ///
 /// A Var cannot outlive its tape:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0597
 /// use tapegrad::{Tape, Var};
 /// let x: Var<'_>;
 /// {
@@ -45,16 +45,21 @@ use crate::var::Var;
 ///
 /// and the tape cannot be cleared while a Var of it is alive:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0502
 /// use tapegrad::Tape;
 /// let mut tape = Tape::new();
 /// let x = tape.var(1.0);
 /// tape.clear(); // cannot borrow `tape` as mutable: `x` still borrows it
 /// println!("{}", x * 2.0);
 /// ```
-#[derive(Debug)]
 pub struct Tape {
     slot: Slot,
+}
+
+impl std::fmt::Debug for Tape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tape").field("len", &self.len()).finish()
+    }
 }
 
 impl Tape {
