@@ -314,14 +314,14 @@ impl<'t> Var<'t> {
     /// `asin x`, derivative `1 / √(1 - x²)`: `+inf` at ±1.
     #[inline]
     pub fn asin(self) -> Self {
-        let d = (1.0 - self.value * self.value).sqrt().recip();
+        let d = one_minus_square(self.value).sqrt().recip();
         self.unary(self.value.asin(), d)
     }
 
     /// `acos x`, derivative `-1 / √(1 - x²)`: `-inf` at ±1.
     #[inline]
     pub fn acos(self) -> Self {
-        let d = -(1.0 - self.value * self.value).sqrt().recip();
+        let d = -one_minus_square(self.value).sqrt().recip();
         self.unary(self.value.acos(), d)
     }
 
@@ -333,14 +333,15 @@ impl<'t> Var<'t> {
     }
 
     /// The angle of the point `(x, self)`, as [`f64::atan2`]: partials `x / (x² + y²)`
-    /// with respect to `self` (y) and `-y / (x² + y²)` with respect to `x`. At the
-    /// origin, where the angle has no derivative, both are NaN.
+    /// with respect to `self` (y) and `-y / (x² + y²)` with respect to `x`, computed
+    /// through `hypot` so that they neither overflow nor underflow where the true value
+    /// is a normal `f64`. At the origin, where the angle has no derivative, both are NaN.
     #[inline]
     pub fn atan2(self, x: impl Into<Var<'t>>) -> Self {
         let x = x.into();
         let (yv, xv) = (self.value, x.value);
-        let r2 = xv * xv + yv * yv;
-        self.binary(x, yv.atan2(xv), xv / r2, -yv / r2)
+        let r = xv.hypot(yv);
+        self.binary(x, yv.atan2(xv), xv / r / r, -yv / r / r)
     }
 
     /// `sinh x`, derivative `cosh x`.
@@ -355,11 +356,20 @@ impl<'t> Var<'t> {
         self.unary(self.value.cosh(), self.value.sinh())
     }
 
-    /// `tanh x`, derivative `1 - tanh² x`: 0, not NaN, where `tanh` saturates.
+    /// `tanh x`, derivative `1 - tanh² x = sech² x`: 0, not NaN, where `tanh`
+    /// saturates.
     #[inline]
     pub fn tanh(self) -> Self {
         let value = self.value.tanh();
-        self.unary(value, 1.0 - value * value)
+        let d = if value.abs() < 0.5 {
+            1.0 - value * value
+        } else {
+            // sech² x = 4t / (1 + t)² with t = e^(-2|x|), without the cancellation of
+            // 1 - tanh² as tanh nears ±1.
+            let t = (-2.0 * self.value.abs()).exp();
+            4.0 * t / ((1.0 + t) * (1.0 + t))
+        };
+        self.unary(value, d)
     }
 
     /// `asinh x`, derivative `1 / √(x² + 1)`.
@@ -380,7 +390,7 @@ impl<'t> Var<'t> {
     /// `atanh x`, derivative `1 / (1 - x²)`: `+inf` at ±1.
     #[inline]
     pub fn atanh(self) -> Self {
-        let d = (1.0 - self.value * self.value).recip();
+        let d = one_minus_square(self.value).recip();
         self.unary(self.value.atanh(), d)
     }
 
@@ -498,6 +508,12 @@ impl<'t> Var<'t> {
         const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
         self.unary(self.value.to_radians(), RADIANS_PER_DEGREE)
     }
+}
+
+/// `1 - x²`, without the cancellation of `1 - x * x` near `|x| = 1`.
+#[inline]
+fn one_minus_square(x: f64) -> f64 {
+    (1.0 - x) * (1.0 + x)
 }
 
 /// Questions about the value, answered as `f64` answers them.
