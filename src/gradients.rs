@@ -92,13 +92,22 @@ pub(crate) fn backward<'t>(tape: &'t Tape, storage: &mut Storage, y: Var<'t>) ->
 /// The chain rule, once per edge, from the last node to the first:
 /// `adjoint[operand] += ∂node/∂operand * adjoint[node]`.
 ///
+/// A node whose adjoint is zero — one the output does not depend on — passes nothing
+/// back, so that an infinite or NaN partial of an unused value (`sqrt` at 0, say) cannot
+/// turn `0 * inf` into a NaN gradient. Adept and CoDiPack skip such nodes the same way.
+///
 /// `operands` and `partials` end with the last edge of node `last`; entry 0 is the sink's
 /// edge, which carries nothing and is skipped.
 fn sweep(operands: &[u32], partials: &[f64], last: u32, adjoints: &mut [f64]) {
     let mut node = last as usize;
     for (&operand, &partial) in operands.iter().zip(partials).skip(1).rev() {
         let adjoint = adjoints[node];
-        adjoints[(operand & NODE) as usize] += partial * adjoint;
+        let contribution = if adjoint == 0.0 {
+            0.0
+        } else {
+            partial * adjoint
+        };
+        adjoints[(operand & NODE) as usize] += contribution;
         // The first edge of a node: the edges before it belong to the node before.
         node -= (operand / FIRST) as usize;
     }

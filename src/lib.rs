@@ -48,7 +48,9 @@
 //! documentation states: `relu'(0) = 0`, `abs'(0) = 0`, a tie in `max`/`min` splits the
 //! derivative evenly, `floor`, `ceil`, `round`, `trunc` and `signum` have derivative 0,
 //! `powf` at a zero base follows its limits, and otherwise IEEE arithmetic decides:
-//! `sqrt'(0) = +inf`, `ln'(0) = +inf`. NaN and infinities flow through as on `f64`.
+//! `sqrt'(0) = +inf`, `ln'(0) = +inf`. NaN and infinities flow through as on `f64`,
+//! and a value that the output does not depend on passes nothing back: an infinite
+//! partial of an unused `x.sqrt()` at 0 cannot make a gradient NaN.
 //!
 //! # Misuse
 //!

@@ -174,11 +174,12 @@ impl<'t> Var<'t> {
         self.unary(value, -value * value)
     }
 
-    /// `√x`, derivative `1 / (2√x)`: `+inf` at 0, as IEEE division gives.
+    /// `√x`, derivative `1 / (2√x)`: `+inf` at 0 (and at `-0.0`), as IEEE division
+    /// by `+0.0` gives.
     #[inline]
     pub fn sqrt(self) -> Self {
         let value = self.value.sqrt();
-        self.unary(value, 0.5 / value)
+        self.unary(value, 0.5 / unsigned_zero(value))
     }
 
     /// `∛x`, derivative `1 / (3 ∛x²)`: `+inf` at 0.
@@ -208,10 +209,11 @@ impl<'t> Var<'t> {
         self.unary(self.value.exp_m1(), self.value.exp())
     }
 
-    /// `ln x`, derivative `1 / x`: `+inf` at 0, as IEEE division gives.
+    /// `ln x`, derivative `1 / x`: `+inf` at 0 (and at `-0.0`), as IEEE division by
+    /// `+0.0` gives.
     #[inline]
     pub fn ln(self) -> Self {
-        self.unary(self.value.ln(), self.value.recip())
+        self.unary(self.value.ln(), unsigned_zero(self.value).recip())
     }
 
     /// `ln(1 + x)`, accurate near 0; derivative `1 / (1 + x)`.
@@ -220,17 +222,17 @@ impl<'t> Var<'t> {
         self.unary(self.value.ln_1p(), (1.0 + self.value).recip())
     }
 
-    /// `log₂ x`, derivative `1 / (x ln 2)`.
+    /// `log₂ x`, derivative `1 / (x ln 2)`: `+inf` at 0.
     #[inline]
     pub fn log2(self) -> Self {
-        let d = (self.value * std::f64::consts::LN_2).recip();
+        let d = (unsigned_zero(self.value) * std::f64::consts::LN_2).recip();
         self.unary(self.value.log2(), d)
     }
 
-    /// `log₁₀ x`, derivative `1 / (x ln 10)`.
+    /// `log₁₀ x`, derivative `1 / (x ln 10)`: `+inf` at 0.
     #[inline]
     pub fn log10(self) -> Self {
-        let d = (self.value * std::f64::consts::LN_10).recip();
+        let d = (unsigned_zero(self.value) * std::f64::consts::LN_10).recip();
         self.unary(self.value.log10(), d)
     }
 
@@ -242,7 +244,7 @@ impl<'t> Var<'t> {
         let ln_x = self.value.ln();
         let ln_base = base.value.ln();
         let value = ln_x / ln_base;
-        let dx = (self.value * ln_base).recip();
+        let dx = (unsigned_zero(self.value) * ln_base).recip();
         let dbase = -value / (base.value * ln_base);
         self.binary(base, value, dx, dbase)
     }
@@ -508,6 +510,14 @@ impl<'t> Var<'t> {
         const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
         self.unary(self.value.to_radians(), RADIANS_PER_DEGREE)
     }
+}
+
+/// `x`, with `-0.0` made `+0.0` (in round-to-nearest, `-0.0 + 0.0 = +0.0` and
+/// `x + 0.0 = x` for every other `x`): the logarithms and `sqrt` are defined at 0 from
+/// the right only, so their derivative there is `+inf` whatever the sign of the zero.
+#[inline]
+fn unsigned_zero(x: f64) -> f64 {
+    x + 0.0
 }
 
 /// `1 - x²`, without the cancellation of `1 - x * x` near `|x| = 1`.
