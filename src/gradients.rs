@@ -13,6 +13,11 @@ use crate::var::Var;
 /// Read it with `grads[x]` or [`grads.wrt(x)`](Gradients::wrt). The gradient with respect
 /// to a constant, or to a Var recorded after the output, is `0.0`.
 ///
+/// `Gradients` borrows its tape, and hands its buffer back to the tape when dropped, so
+/// that the next `backward` allocates nothing; like the tape, it stays on its thread.
+/// To keep numbers past the next [`Tape::clear`] or send them elsewhere, copy them out
+/// with [`wrt_all`](Gradients::wrt_all).
+///
 /// # Panics
 ///
 /// Reading the gradient with respect to a Var of another tape panics.
