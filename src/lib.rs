@@ -68,6 +68,8 @@ mod drivers;
 mod float;
 mod gradients;
 mod math;
+#[cfg(feature = "nalgebra")]
+mod nalgebra;
 mod ops;
 mod storage;
 mod tape;

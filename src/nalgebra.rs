@@ -1,0 +1,1 @@
+//! nalgebra support: `Var<'static>` as a simba `RealField`, and approx's comparisons.
