@@ -71,11 +71,14 @@ mod math;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
 mod ops;
+mod second_order;
 mod storage;
 mod tape;
 mod var;
 
 pub use drivers::gradient;
+#[cfg(feature = "nalgebra")]
+pub use drivers::{hessian, hvp, jacobian};
 pub use gradients::Gradients;
 pub use tape::Tape;
 pub use var::Var;

@@ -22,14 +22,18 @@ impl<'t> Var<'t> {
 
     #[inline]
     pub(crate) fn mul_var(self, rhs: Self) -> Self {
-        self.binary(rhs, self.value * rhs.value, rhs.value, self.value)
+        let value = self.value * rhs.value;
+        self.binary_curved(rhs, value, rhs.value, self.value, || [0.0, 1.0, 0.0])
     }
 
     #[inline]
     pub(crate) fn div_var(self, rhs: Self) -> Self {
         let inverse = rhs.value.recip();
         let value = self.value / rhs.value;
-        self.binary(rhs, value, inverse, -value * inverse)
+        self.binary_curved(rhs, value, inverse, -value * inverse, || {
+            let inverse_squared = inverse * inverse;
+            [0.0, -inverse_squared, 2.0 * value * inverse_squared]
+        })
     }
 
     /// `a % b = a - b * trunc(a / b)`: partials 1 and `-trunc(a / b)`.
@@ -94,12 +98,13 @@ impl<'t> Var<'t> {
             .zip(ys)
             .fold(-0.0, |sum, (x, y)| sum + x.value * y.value);
         let pairs = xs.iter().zip(ys);
-        Var::nary(
+        Var::nary_curved(
             value,
             pairs
                 .clone()
                 .map(|(&x, y)| (x, y.value))
-                .chain(pairs.map(|(x, &y)| (y, x.value))),
+                .chain(pairs.clone().map(|(x, &y)| (y, x.value))),
+            || pairs.map(|(&x, &y)| (x, y)),
         )
     }
 }
@@ -171,7 +176,7 @@ impl<'t> Var<'t> {
     #[inline]
     pub fn recip(self) -> Self {
         let value = self.value.recip();
-        self.unary(value, -value * value)
+        self.unary_curved(value, -value * value, || 2.0 * value * value * value)
     }
 
     /// `√x`, derivative `1 / (2√x)`: `+inf` at 0 (and at `-0.0`), as IEEE division
@@ -179,61 +184,67 @@ impl<'t> Var<'t> {
     #[inline]
     pub fn sqrt(self) -> Self {
         let value = self.value.sqrt();
-        self.unary(value, 0.5 / unsigned_zero(value))
+        let root = unsigned_zero(value);
+        self.unary_curved(value, 0.5 / root, || -0.25 / (root * root * root))
     }
 
     /// `∛x`, derivative `1 / (3 ∛x²)`: `+inf` at 0.
     #[inline]
     pub fn cbrt(self) -> Self {
         let value = self.value.cbrt();
-        self.unary(value, (3.0 * value * value).recip())
+        let d = (3.0 * value * value).recip();
+        self.unary_curved(value, d, || -2.0 * d / (3.0 * self.value))
     }
 
     /// `eˣ`.
     #[inline]
     pub fn exp(self) -> Self {
         let value = self.value.exp();
-        self.unary(value, value)
+        self.unary_curved(value, value, || value)
     }
 
     /// `2ˣ`, derivative `2ˣ ln 2`.
     #[inline]
     pub fn exp2(self) -> Self {
+        use std::f64::consts::LN_2;
         let value = self.value.exp2();
-        self.unary(value, value * std::f64::consts::LN_2)
+        self.unary_curved(value, value * LN_2, || value * LN_2 * LN_2)
     }
 
     /// `eˣ - 1`, accurate near 0; derivative `eˣ`.
     #[inline]
     pub fn exp_m1(self) -> Self {
-        self.unary(self.value.exp_m1(), self.value.exp())
+        let exp = self.value.exp();
+        self.unary_curved(self.value.exp_m1(), exp, || exp)
     }
 
     /// `ln x`, derivative `1 / x`: `+inf` at 0 (and at `-0.0`), as IEEE division by
     /// `+0.0` gives.
     #[inline]
     pub fn ln(self) -> Self {
-        self.unary(self.value.ln(), unsigned_zero(self.value).recip())
+        let d = unsigned_zero(self.value).recip();
+        self.unary_curved(self.value.ln(), d, || -d * d)
     }
 
     /// `ln(1 + x)`, accurate near 0; derivative `1 / (1 + x)`.
     #[inline]
     pub fn ln_1p(self) -> Self {
-        self.unary(self.value.ln_1p(), (1.0 + self.value).recip())
+        let d = (1.0 + self.value).recip();
+        self.unary_curved(self.value.ln_1p(), d, || -d * d)
     }
 
     /// `log₂ x`, derivative `1 / (x ln 2)`: `+inf` at 0.
     #[inline]
     pub fn log2(self) -> Self {
         let d = (unsigned_zero(self.value) * std::f64::consts::LN_2).recip();
-        self.unary(self.value.log2(), d)
+        self.unary_curved(self.value.log2(), d, || -d / self.value)
     }
 
     /// `log₁₀ x`, derivative `1 / (x ln 10)`: `+inf` at 0.
     #[inline]
     pub fn log10(self) -> Self {
         let d = (unsigned_zero(self.value) * std::f64::consts::LN_10).recip();
-        self.unary(self.value.log10(), d)
+        self.unary_curved(self.value.log10(), d, || -d / self.value)
     }
 
     /// `log_base x = ln x / ln base`; partials `1 / (x ln base)` and
@@ -246,7 +257,14 @@ impl<'t> Var<'t> {
         let value = ln_x / ln_base;
         let dx = (unsigned_zero(self.value) * ln_base).recip();
         let dbase = -value / (base.value * ln_base);
-        self.binary(base, value, dx, dbase)
+        self.binary_curved(base, value, dx, dbase, || {
+            let (x, b) = (self.value, base.value);
+            [
+                -dx / x,
+                -dx / (b * ln_base),
+                value * (ln_base + 2.0) / (b * b * ln_base * ln_base),
+            ]
+        })
     }
 
     /// `xⁿ` for an integer `n`, derivative `n xⁿ⁻¹`; `powi(0)` has derivative 0
@@ -261,7 +279,11 @@ impl<'t> Var<'t> {
                 None => f64::from(n) * self.value.powf(f64::from(n) - 1.0),
             },
         };
-        self.unary(self.value.powi(n), d)
+        self.unary_curved(self.value.powi(n), d, || match n {
+            0 | 1 => 0.0,
+            2 => 2.0,
+            _ => f64::from(n) * (f64::from(n) - 1.0) * self.value.powf(f64::from(n) - 2.0),
+        })
     }
 
     /// `xʸ`, where the exponent may be a Var or an `f64`.
@@ -282,56 +304,72 @@ impl<'t> Var<'t> {
         } else {
             value * x.ln()
         };
-        self.binary(y, value, dx, dy)
+        self.binary_curved(y, value, dx, dy, || {
+            let dxx = if n == 0.0 || n == 1.0 {
+                0.0
+            } else {
+                n * (n - 1.0) * x.powf(n - 2.0)
+            };
+            if x == 0.0 && n > 1.0 {
+                // The limits of x^(y-1) (1 + y ln x) and x^y ln² x at a zero base.
+                return [dxx, 0.0, 0.0];
+            }
+            let ln_x = x.ln();
+            [dxx, x.powf(n - 1.0) * (1.0 + n * ln_x), value * ln_x * ln_x]
+        })
     }
 
     /// `sin x`.
     #[inline]
     pub fn sin(self) -> Self {
         let (sin, cos) = self.value.sin_cos();
-        self.unary(sin, cos)
+        self.unary_curved(sin, cos, || -sin)
     }
 
     /// `cos x`.
     #[inline]
     pub fn cos(self) -> Self {
         let (sin, cos) = self.value.sin_cos();
-        self.unary(cos, -sin)
+        self.unary_curved(cos, -sin, || -cos)
     }
 
     /// `(sin x, cos x)`, both from one evaluation of the pair.
     #[inline]
     pub fn sin_cos(self) -> (Self, Self) {
         let (sin, cos) = self.value.sin_cos();
-        (self.unary(sin, cos), self.unary(cos, -sin))
+        (
+            self.unary_curved(sin, cos, || -sin),
+            self.unary_curved(cos, -sin, || -cos),
+        )
     }
 
     /// `tan x`, derivative `1 + tan² x`.
     #[inline]
     pub fn tan(self) -> Self {
         let value = self.value.tan();
-        self.unary(value, 1.0 + value * value)
+        let d = 1.0 + value * value;
+        self.unary_curved(value, d, || 2.0 * value * d)
     }
 
     /// `asin x`, derivative `1 / √(1 - x²)`: `+inf` at ±1.
     #[inline]
     pub fn asin(self) -> Self {
         let d = one_minus_square(self.value).sqrt().recip();
-        self.unary(self.value.asin(), d)
+        self.unary_curved(self.value.asin(), d, || self.value * d * d * d)
     }
 
     /// `acos x`, derivative `-1 / √(1 - x²)`: `-inf` at ±1.
     #[inline]
     pub fn acos(self) -> Self {
         let d = -one_minus_square(self.value).sqrt().recip();
-        self.unary(self.value.acos(), d)
+        self.unary_curved(self.value.acos(), d, || self.value * d * d * d)
     }
 
     /// `atan x`, derivative `1 / (1 + x²)`.
     #[inline]
     pub fn atan(self) -> Self {
         let d = (1.0 + self.value * self.value).recip();
-        self.unary(self.value.atan(), d)
+        self.unary_curved(self.value.atan(), d, || -2.0 * self.value * d * d)
     }
 
     /// The angle of the point `(x, self)`, as [`f64::atan2`]: partials `x / (x² + y²)`
@@ -343,19 +381,25 @@ impl<'t> Var<'t> {
         let x = x.into();
         let (yv, xv) = (self.value, x.value);
         let r = xv.hypot(yv);
-        self.binary(x, yv.atan2(xv), xv / r / r, -yv / r / r)
+        self.binary_curved(x, yv.atan2(xv), xv / r / r, -yv / r / r, || {
+            let (c, s) = (xv / r, yv / r); // cos and sin of the angle
+            let r2 = r * r;
+            [-2.0 * c * s / r2, (s * s - c * c) / r2, 2.0 * c * s / r2]
+        })
     }
 
     /// `sinh x`, derivative `cosh x`.
     #[inline]
     pub fn sinh(self) -> Self {
-        self.unary(self.value.sinh(), self.value.cosh())
+        let sinh = self.value.sinh();
+        self.unary_curved(sinh, self.value.cosh(), || sinh)
     }
 
     /// `cosh x`, derivative `sinh x`.
     #[inline]
     pub fn cosh(self) -> Self {
-        self.unary(self.value.cosh(), self.value.sinh())
+        let cosh = self.value.cosh();
+        self.unary_curved(cosh, self.value.sinh(), || cosh)
     }
 
     /// `tanh x`, derivative `1 - tanh² x = sech² x`: 0, not NaN, where `tanh`
@@ -371,14 +415,14 @@ impl<'t> Var<'t> {
             let t = (-2.0 * self.value.abs()).exp();
             4.0 * t / ((1.0 + t) * (1.0 + t))
         };
-        self.unary(value, d)
+        self.unary_curved(value, d, || -2.0 * value * d)
     }
 
     /// `asinh x`, derivative `1 / √(x² + 1)`.
     #[inline]
     pub fn asinh(self) -> Self {
         let d = self.value.hypot(1.0).recip();
-        self.unary(self.value.asinh(), d)
+        self.unary_curved(self.value.asinh(), d, || -self.value * d * d * d)
     }
 
     /// `acosh x`, derivative `1 / √(x² - 1)`: `+inf` at 1.
@@ -386,14 +430,14 @@ impl<'t> Var<'t> {
     pub fn acosh(self) -> Self {
         let x = self.value;
         let d = ((x - 1.0).sqrt() * (x + 1.0).sqrt()).recip();
-        self.unary(x.acosh(), d)
+        self.unary_curved(x.acosh(), d, || -x * d * d * d)
     }
 
     /// `atanh x`, derivative `1 / (1 - x²)`: `+inf` at ±1.
     #[inline]
     pub fn atanh(self) -> Self {
         let d = one_minus_square(self.value).recip();
-        self.unary(self.value.atanh(), d)
+        self.unary_curved(self.value.atanh(), d, || 2.0 * self.value * d * d)
     }
 
     /// `√(x² + y²)` without overflow; partials `x / h` and `y / h`, and 0 for both at the
@@ -407,7 +451,12 @@ impl<'t> Var<'t> {
         } else {
             (self.value / value, y.value / value)
         };
-        self.binary(y, value, dx, dy)
+        self.binary_curved(y, value, dx, dy, || {
+            if value == 0.0 {
+                return [0.0; 3];
+            }
+            [dy * dy / value, -dx * dy / value, dx * dx / value]
+        })
     }
 
     /// `self * a + b`, recorded as one node of three operands (the value is computed
@@ -416,7 +465,9 @@ impl<'t> Var<'t> {
     pub fn mul_add(self, a: impl Into<Var<'t>>, b: impl Into<Var<'t>>) -> Self {
         let (a, b) = (a.into(), b.into());
         let value = self.value.mul_add(a.value, b.value);
-        Var::nary(value, [(self, a.value), (a, self.value), (b, 1.0)])
+        Var::nary_curved(value, [(self, a.value), (a, self.value), (b, 1.0)], || {
+            [(self, a)]
+        })
     }
 
     /// The larger of `self` and `other`; if one is NaN, the other (as [`f64::max`]).

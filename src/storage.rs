@@ -12,6 +12,10 @@
 //!
 //! Node 0 is a *sink*: every leaf gets one edge to it with partial `0.0`, so that leaves
 //! are nodes like any other. Its adjoint collects nothing of use and is never read.
+//!
+//! A tape in *second-order* mode (used by the `hessian` and `hvp` drivers) also records
+//! the local second derivatives of each nonlinear operation, as [`Curvature`] terms; the
+//! first-order recording path only tests a flag for them.
 
 /// Set in the operand index of the first edge of every node.
 pub(crate) const FIRST: u32 = 1 << 31;
@@ -34,6 +38,23 @@ pub(crate) struct Storage {
     /// An adjoint buffer handed back by a dropped [`Gradients`](crate::Gradients), so that
     /// a training loop's `backward` reuses it instead of allocating.
     pub(crate) spare_adjoints: Vec<f64>,
+    /// Whether operations record their second derivatives in `curvature`.
+    pub(crate) second_order: bool,
+    /// The nonzero second derivatives of the recorded operations, in node order.
+    pub(crate) curvature: Vec<Curvature>,
+}
+
+/// One term of the local Hessian of an operation: `∂²node/∂a∂b = value`.
+///
+/// A term off the diagonal is recorded twice, as `(a, b)` and `(b, a)`, so that the
+/// second-order sweep applies each term the same way: it adds `value · adjoint(node) ·
+/// tangent(b)` to the second-order adjoint of `a`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Curvature {
+    pub(crate) node: u32,
+    pub(crate) a: u32,
+    pub(crate) b: u32,
+    pub(crate) value: f64,
 }
 
 impl Storage {
@@ -45,6 +66,8 @@ impl Storage {
             partials: Vec::with_capacity(edges.max(1)),
             nodes: 0,
             spare_adjoints: Vec::new(),
+            second_order: false,
+            curvature: Vec::new(),
         };
         storage.clear(generation);
         storage
@@ -55,6 +78,7 @@ impl Storage {
         self.generation = generation;
         self.operands.clear();
         self.partials.clear();
+        self.curvature.clear();
         self.nodes = 0;
         let sink = self.open_node();
         debug_assert_eq!(sink, SINK);
@@ -125,6 +149,35 @@ impl Storage {
             self.push(operand, partial);
         }
         node
+    }
+
+    /// Records `∂²node/∂a² = value`, if nonzero.
+    #[inline]
+    pub(crate) fn curve(&mut self, node: u32, a: u32, value: f64) {
+        if value != 0.0 {
+            self.curvature.push(Curvature {
+                node,
+                a,
+                b: a,
+                value,
+            });
+        }
+    }
+
+    /// Records `∂²node/∂a∂b = ∂²node/∂b∂a = value` for two operand slots, if nonzero.
+    /// Both terms are recorded even when `a` and `b` are the same node (`x * x`), whose
+    /// second derivative then correctly counts the cross term twice.
+    #[inline]
+    pub(crate) fn curve_cross(&mut self, node: u32, a: u32, b: u32, value: f64) {
+        if value != 0.0 {
+            self.curvature.push(Curvature { node, a, b, value });
+            self.curvature.push(Curvature {
+                node,
+                a: b,
+                b: a,
+                value,
+            });
+        }
     }
 
     /// One past the last edge of `node`.

@@ -2,6 +2,7 @@
 
 use crate::active::Slot;
 use crate::gradients::{self, Gradients};
+use crate::second_order::Sweeps;
 use crate::var::Var;
 
 /// The record of a computation: every operation on its [`Var`]s, in order, with the local
@@ -132,6 +133,45 @@ impl Tape {
     /// instead: using it after the clear panics.)
     pub fn clear(&mut self) {
         self.slot.clear();
+    }
+
+    /// A new input whose Var is not tied to a borrow of the tape: for the drivers, which
+    /// hand `Var<'static>`s to closures and clear the tape afterwards, so that a Var that
+    /// escapes panics on use (its generation is gone) instead of reading another node.
+    pub(crate) fn input(&self, value: f64) -> Var<'static> {
+        self.slot
+            .with(|storage| Var::node(value, storage.leaf(), storage.generation))
+    }
+
+    /// Switches the recording of second derivatives on or off.
+    pub(crate) fn set_second_order(&mut self, on: bool) {
+        self.slot.with(|storage| storage.second_order = on);
+    }
+
+    /// The gradient and the Hessian-vector product `H v` of `y`, where `inputs[i]` moves
+    /// along `direction[i]`; read them from `sweeps`.
+    ///
+    /// # Panics
+    ///
+    /// If `y` belongs to another tape.
+    pub(crate) fn hessian_vector_product(
+        &self,
+        sweeps: &mut Sweeps,
+        y: Var<'_>,
+        inputs: &[Var<'_>],
+        direction: &[f64],
+    ) {
+        self.slot.with(|storage| {
+            debug_assert!(storage.second_order, "a first-order tape has no curvature");
+            if y.is_constant() {
+                return sweeps.run(storage, 0, std::iter::empty());
+            }
+            if y.generation != storage.generation {
+                crate::active::mixed_tapes(y.generation, storage.generation);
+            }
+            let inputs = inputs.iter().zip(direction);
+            sweeps.run(storage, y.index, inputs.map(|(x, &v)| (x.index, v)));
+        });
     }
 
     /// Gives back a [`Gradients`]' buffer for the next backward sweep to reuse.

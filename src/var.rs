@@ -111,12 +111,79 @@ impl<'t> Var<'t> {
         }
     }
 
+    /// Records `value = f(self)` with `∂value/∂self = d` and, on a second-order tape,
+    /// `∂²value/∂self² = d2()`.
+    #[inline(always)]
+    pub(crate) fn unary_curved(self, value: f64, d: f64, d2: impl FnOnce() -> f64) -> Self {
+        if self.generation == CONSTANT {
+            return Var::constant(value);
+        }
+        let a = self.index;
+        let index = active::record(self.generation, move |tape| {
+            let node = tape.unary(a, d);
+            if tape.second_order {
+                tape.curve(node, a, d2());
+            }
+            node
+        });
+        Var::node(value, index, self.generation)
+    }
+
+    /// Records `value = f(self, other)` as [`binary`](Self::binary) does and, on a
+    /// second-order tape, its local Hessian `second() = [∂²/∂self², ∂²/∂self∂other,
+    /// ∂²/∂other²]`.
+    #[inline(always)]
+    pub(crate) fn binary_curved(
+        self,
+        other: Self,
+        value: f64,
+        da: f64,
+        db: f64,
+        second: impl FnOnce() -> [f64; 3],
+    ) -> Self {
+        if self.generation == other.generation {
+            if self.generation == CONSTANT {
+                return Var::constant(value);
+            }
+            let (a, b) = (self.index, other.index);
+            let index = active::record(self.generation, move |tape| {
+                let node = tape.binary(a, da, b, db);
+                if tape.second_order {
+                    let [aa, ab, bb] = second();
+                    tape.curve(node, a, aa);
+                    tape.curve_cross(node, a, b, ab);
+                    tape.curve(node, b, bb);
+                }
+                node
+            });
+            Var::node(value, index, self.generation)
+        } else if other.generation == CONSTANT {
+            self.unary_curved(value, da, || second()[0])
+        } else if self.generation == CONSTANT {
+            other.unary_curved(value, db, || second()[2])
+        } else {
+            active::mixed_tapes(self.generation, other.generation)
+        }
+    }
+
     /// Records `value = f(operands)` with one partial per operand, as one node.
     /// Constants among the operands are left out of the record.
     pub(crate) fn nary<I>(value: f64, edges: I) -> Self
     where
         I: IntoIterator<Item = (Var<'t>, f64)>,
         I::IntoIter: Clone,
+    {
+        Var::nary_curved(value, edges, std::iter::empty)
+    }
+
+    /// Records `value = f(operands)` as [`nary`](Self::nary) does and, on a second-order
+    /// tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
+    /// `∂²value/∂a∂b = 1`, the only second derivatives of a sum of products.
+    pub(crate) fn nary_curved<I, C>(value: f64, edges: I, crosses: impl FnOnce() -> C) -> Self
+    where
+        I: IntoIterator<Item = (Var<'t>, f64)>,
+        I::IntoIter: Clone,
+        C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
     {
         let edges = edges.into_iter();
         let mut generation = CONSTANT;
@@ -132,11 +199,19 @@ impl<'t> Var<'t> {
             return Var::constant(value);
         }
         let index = active::record(generation, |tape| {
-            tape.nary(
+            let node = tape.nary(
                 edges
                     .filter(|(var, _)| var.generation != CONSTANT)
                     .map(|(var, d)| (var.index, d)),
-            )
+            );
+            if tape.second_order {
+                for (a, b) in crosses() {
+                    if a.generation != CONSTANT && b.generation != CONSTANT {
+                        tape.curve_cross(node, a.index, b.index, 1.0);
+                    }
+                }
+            }
+            node
         });
         Var::node(value, index, generation)
     }

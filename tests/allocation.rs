@@ -93,3 +93,18 @@ fn the_counter_sees_allocations() {
     let _ = tape.vars(&[1.0, 2.0]);
     assert!(allocations() > before);
 }
+
+#[test]
+fn gradient_calls_in_a_loop_allocate_only_their_result() {
+    let x = [0.5, -1.0, 2.0];
+    let f = |v: &[Var<'static>]| loss(v, &[(0.1, 0.2), (0.3, -0.1)]);
+    let _ = tapegrad::gradient(f, &x); // the first call makes the thread's tape
+    let before = allocations();
+    let mut point = x;
+    for _ in 0..10_000 {
+        let (_, gradient) = tapegrad::gradient(f, &point);
+        point[0] -= 1e-3 * gradient[0];
+    }
+    // One allocation per call: the returned gradient vector.
+    assert_eq!(allocations() - before, 10_000);
+}

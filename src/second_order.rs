@@ -1,0 +1,112 @@
+//! Hessian-vector products on a second-order tape: forward over reverse.
+//!
+//! The directional derivative of the gradient, `H v = d/dε ∇f(x + ε v)` at `ε = 0`, is
+//! computed in two sweeps over one recording:
+//!
+//! 1. *forward*, the tangent of every node along `v`:
+//!    `tangent[node] = Σ ∂node/∂operand · tangent[operand]`;
+//! 2. *reverse*, the adjoint `ā = ∂y/∂node` as in the first-order sweep together with its
+//!    tangent `ȧ = d ā / dε`, which by the product rule receives from each node
+//!    `∂node/∂operand · ȧ[node]` through every edge and
+//!    `∂²node/∂operand∂b · ā[node] · tangent[b]` through every [`Curvature`] term.
+//!
+//! `ā` at the inputs is the gradient and `ȧ` is `H v`. The Hessian is `n` such products
+//! of one recording, one per unit vector.
+//!
+//! [`Curvature`]: crate::storage::Curvature
+
+use crate::storage::{FIRST, NODE, Storage};
+
+/// Buffers of the two sweeps, reused from one product to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Sweeps {
+    tangents: Vec<f64>,
+    adjoints: Vec<f64>,
+    adjoint_tangents: Vec<f64>,
+}
+
+impl Sweeps {
+    /// Sets the tangents of `inputs` to `direction` and runs both sweeps from node `y`.
+    pub(crate) fn run(
+        &mut self,
+        storage: &Storage,
+        y: u32,
+        inputs: impl Iterator<Item = (u32, f64)>,
+    ) {
+        let nodes = y as usize + 1;
+        let end = storage.end_of(y);
+        let (operands, partials) = (&storage.operands[..end], &storage.partials[..end]);
+        for buffer in [
+            &mut self.tangents,
+            &mut self.adjoints,
+            &mut self.adjoint_tangents,
+        ] {
+            buffer.clear();
+            buffer.resize(nodes, 0.0);
+        }
+        for (input, direction) in inputs {
+            if (input as usize) < nodes {
+                self.tangents[input as usize] = direction;
+            }
+        }
+
+        // Forward: node 0 is the sink; its edge is skipped, the next edge starts node 1.
+        let tangents = &mut self.tangents;
+        let mut node = 0;
+        for (&operand, &partial) in operands.iter().zip(partials).skip(1) {
+            node += (operand / FIRST) as usize;
+            let tangent = tangents[(operand & NODE) as usize];
+            if tangent != 0.0 {
+                tangents[node] += partial * tangent;
+            }
+        }
+
+        // Reverse, with the curvature terms of each node applied when its turn comes.
+        let (adjoints, adjoint_tangents) = (&mut self.adjoints, &mut self.adjoint_tangents);
+        adjoints[y as usize] = 1.0;
+        let curvature = storage
+            .curvature
+            .iter()
+            .rev()
+            .skip_while(|term| term.node > y);
+        let mut curvature = curvature.peekable();
+        let mut node = y as usize;
+        let mut node_done = false;
+        for (&operand, &partial) in operands.iter().zip(partials).skip(1).rev() {
+            let (adjoint, adjoint_tangent) = (adjoints[node], adjoint_tangents[node]);
+            if !node_done {
+                while let Some(term) = curvature.next_if(|term| term.node as usize == node) {
+                    let tangent = tangents[term.b as usize];
+                    if adjoint != 0.0 && tangent != 0.0 {
+                        adjoint_tangents[term.a as usize] += term.value * adjoint * tangent;
+                    }
+                }
+                node_done = true;
+            }
+            let target = (operand & NODE) as usize;
+            if adjoint != 0.0 {
+                adjoints[target] += partial * adjoint;
+            }
+            if adjoint_tangent != 0.0 {
+                adjoint_tangents[target] += partial * adjoint_tangent;
+            }
+            if operand & FIRST != 0 {
+                node -= 1;
+                node_done = false;
+            }
+        }
+    }
+
+    /// `∂y/∂node` after [`run`](Self::run).
+    pub(crate) fn adjoint(&self, node: u32) -> f64 {
+        self.adjoints.get(node as usize).copied().unwrap_or(0.0)
+    }
+
+    /// `(H v)[node]` after [`run`](Self::run).
+    pub(crate) fn adjoint_tangent(&self, node: u32) -> f64 {
+        self.adjoint_tangents
+            .get(node as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
