@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 
+#[cfg(feature = "nalgebra")]
 use crate::second_order::Sweeps;
 use crate::tape::Tape;
 use crate::var::Var;
@@ -20,6 +21,7 @@ use crate::var::Var;
 struct ThreadTape {
     tape: Tape,
     inputs: Vec<Var<'static>>,
+    #[cfg(feature = "nalgebra")]
     sweeps: Sweeps,
 }
 

@@ -71,6 +71,7 @@ mod math;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
 mod ops;
+#[cfg(feature = "nalgebra")]
 mod second_order;
 mod storage;
 mod tape;

@@ -2,6 +2,7 @@
 
 use crate::active::Slot;
 use crate::gradients::{self, Gradients};
+#[cfg(feature = "nalgebra")]
 use crate::second_order::Sweeps;
 use crate::var::Var;
 
@@ -154,6 +155,7 @@ impl Tape {
     /// # Panics
     ///
     /// If `y` belongs to another tape.
+    #[cfg(feature = "nalgebra")]
     pub(crate) fn hessian_vector_product(
         &self,
         sweeps: &mut Sweeps,

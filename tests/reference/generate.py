@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference values for tests/reference.rs, computed with a computer-algebra system.
+"""Reference values for tests/reference.rs and tests/reference_second.rs, computed
+with a computer-algebra system.
 
 For every differentiable method of `tapegrad::Var` this script writes the function as
 a SymPy expression, differentiates it symbolically with `sympy.diff`, and evaluates the
@@ -15,8 +16,22 @@ the very input the Rust test feeds to tapegrad, with no decimal conversion in be
 Regenerate the data (from the repository root) with
 
     python3 tests/reference/generate.py > tests/reference/cases.rs
+    python3 tests/reference/generate.py --second > tests/reference/second.rs
 
 Requires SymPy (and mpmath, which SymPy depends on). The output is deterministic.
+
+Second derivatives, for tests/reference_second.rs: with `--second` the script prints
+instead `tests/reference/second.rs`, which holds for the same functions at the same
+points the full Hessian, every second partial `sympy.diff(sympy.diff(f, a_i), a_j)`
+(both orders are differentiated and must round to the same f64), and the
+Hessian-vector products `H v` for the fixed directions `v` of `DIRECTIONS`, summed
+exactly in SymPy before the one rounding. Each number goes through the same evaluation
+as the first derivatives. A point where some second derivative or product is no normal
+f64 (it overflows, underflows, is subnormal, or is not finite, e.g. `sqrt''` at
+`1e-300`, about `-2.5e449`) is left out of the tables of second.rs and listed, with the
+reason, in its `LEFT_OUT`; every other failure still stops the script. The value and the
+gradient are repeated in each row, so that the test can check what the second-order
+drivers return alongside the Hessian.
 
 Conventions of the tables (see the header this script prints):
     (name, arguments, value, partials)
@@ -65,10 +80,26 @@ def exact(value):
     return sp.Rational(numerator, denominator)
 
 
+class NotRepresentable(ValueError):
+    """A number that exists but is no normal f64: it overflows, underflows to 0 or to a
+    subnormal, or is not finite. The first-order tables stop on it as on any error;
+    second.rs leaves out the point instead (see `second_cases`)."""
+
+    def __init__(self, expr, value, problem):
+        super().__init__(f"{expr} = {value} {problem}")
+        self.value = value
+        self.problem = problem
+
+
+NOT_FINITE = (sp.oo, -sp.oo, sp.zoo, sp.nan)
+
+
 def to_f64(expr):
     """`expr` (with every symbol replaced) evaluated and rounded to the nearest f64."""
     value = sp.N(expr, DIGITS, strict=True)
     check = sp.N(expr, CHECK_DIGITS, strict=True)
+    if value.has(*NOT_FINITE) or check.has(*NOT_FINITE):
+        raise NotRepresentable(expr, value, "is not finite")
     if not (value.is_real and check.is_real):
         raise ValueError(f"{expr} is not real: {value}")
     # The 40-digit result must match the 60-digit one to (nearly) 40 digits.
@@ -80,11 +111,11 @@ def to_f64(expr):
     # `float()` of a SymPy Float rounds toward zero).
     result = float(str(value))
     if not math.isfinite(result):
-        raise ValueError(f"{expr} = {value} overflows f64")
+        raise NotRepresentable(expr, value, "overflows f64")
     if result == 0.0 and value != 0:
-        raise ValueError(f"{expr} = {value} underflows to 0 as an f64")
+        raise NotRepresentable(expr, value, "underflows to 0 as an f64")
     if result != 0.0 and abs(result) < sys.float_info.min:
-        raise ValueError(f"{expr} = {value} is subnormal as an f64")
+        raise NotRepresentable(expr, value, "is subnormal as an f64")
     return result
 
 
@@ -234,29 +265,118 @@ COMPOSITE = [
 VARIABLES = (x, y, z)
 
 
+def arguments(name, expr, point):
+    """The f64 arguments of one test point, the symbols they stand for, and the
+    substitution of their exact values for those symbols."""
+    args = tuple(map(float, point)) if isinstance(point, tuple) else (float(point),)
+    variables = VARIABLES[: len(args)]
+    assert expr.free_symbols <= set(variables), (name, expr.free_symbols)
+    substitution = {v: exact(a) for v, a in zip(variables, args)}
+    return args, variables, substitution
+
+
+def check_value(name, args, value, f64_function):
+    """Stops if SymPy's `value` is not what the Python function computes."""
+    if f64_function is not None:
+        libm = f64_function(*args)
+        if not math.isclose(value, libm, rel_tol=1e-12, abs_tol=0.0):
+            raise ValueError(f"{name}{args}: SymPy {value} but Python {libm}")
+
+
 def cases(table):
     """The rows of one table: (name, args, value, partials), all f64."""
     rows = []
     for name, expr, f64_function, points in table:
         for point in points:
-            args = tuple(map(float, point)) if isinstance(point, tuple) else (float(point),)
-            variables = VARIABLES[: len(args)]
-            assert expr.free_symbols <= set(variables), (name, expr.free_symbols)
-            substitution = {v: exact(a) for v, a in zip(variables, args)}
+            args, variables, substitution = arguments(name, expr, point)
             value = to_f64(expr.subs(substitution))
             grads = [to_f64(sp.diff(expr, v).subs(substitution)) for v in variables]
-            if f64_function is not None:
-                libm = f64_function(*args)
-                if not math.isclose(value, libm, rel_tol=1e-12, abs_tol=0.0):
-                    raise ValueError(f"{name}{args}: SymPy {value} but Python {libm}")
+            check_value(name, args, value, f64_function)
             rows.append((name, args, value, grads))
     return rows
+
+
+# The directions v of the Hessian-vector products in second.rs, by number of arguments:
+# exact in binary, of mixed signs and sizes, and with a zero component (an input whose
+# tangent is 0) where there are several arguments.
+DIRECTIONS = {
+    1: [(-0.75,), (3.0,)],
+    2: [(1.0, -0.5), (0.0, 2.5)],
+    3: [(1.0, -0.5, 2.0), (0.0, 0.25, -3.0)],
+}
+
+
+def second_cases(table):
+    """The rows of one table for second.rs and the points left out of it.
+
+    A row is (name, args, value, gradient, hessian, products), all f64: `hessian` holds
+    the n x n second partials row by row, `products` the n entries of H v for each
+    direction v of `DIRECTIONS[n]`, one direction after the other. A point left out is
+    (name, args, problems), with one message per number that is no normal f64.
+    """
+    rows, dropped = [], []
+    for name, expr, f64_function, points in table:
+        for point in points:
+            args, variables, substitution = arguments(name, expr, point)
+            n = len(variables)
+            firsts = [sp.diff(expr, v) for v in variables]
+            # Every second partial on its own, in both orders: ∂/∂a_j (∂f/∂a_i).
+            seconds = [[sp.diff(first, v).subs(substitution) for v in variables]
+                       for first in firsts]
+            value = to_f64(expr.subs(substitution))
+            gradient = [to_f64(first.subs(substitution)) for first in firsts]
+            check_value(name, args, value, f64_function)
+            # Messages about numbers that are no normal f64, of the Hessian and of the
+            # products; the products overflow or underflow with the Hessian as a rule,
+            # so they are named only when the Hessian is fine.
+            hessian_problems, product_problems = [], []
+
+            def rounded(what, number, problems):
+                try:
+                    return to_f64(number)
+                except NotRepresentable as error:
+                    short = mpmath.nstr(mpmath.mpf(str(error.value)), 3)
+                    problems.append(f"{what} = {short} {error.problem}")
+                    return None
+
+            hessian = [[None] * n for _ in range(n)]
+            for i in range(n):
+                for j in range(n):
+                    # Below the diagonal, a problem is that of the equal entry above.
+                    problems = hessian_problems if i <= j else []
+                    hessian[i][j] = rounded(f"H[{i}][{j}]", seconds[i][j], problems)
+                for j in range(i):
+                    if hessian[i][j] != hessian[j][i]:
+                        raise ValueError(f"{name}{args}: H[{i}][{j}] = {hessian[i][j]}"
+                                         f" but H[{j}][{i}] = {hessian[j][i]}")
+            products = []
+            for direction in DIRECTIONS[n]:
+                v = [exact(component) for component in direction]
+                for i in range(n):
+                    exact_product = sp.Add(*[seconds[i][j] * v[j] for j in range(n)])
+                    what = f"(H v)[{i}] for v = {direction}"
+                    products.append(rounded(what, exact_product, product_problems))
+            if hessian_problems or product_problems:
+                dropped.append((name, args, hessian_problems or product_problems))
+            else:
+                flat = [entry for row in hessian for entry in row]
+                rows.append((name, args, value, gradient, flat, products))
+    return rows, dropped
 
 
 def fmt_row(name, args, value, grads):
     args_text = ", ".join(rust_f64(a) for a in args)
     grads_text = ", ".join(rust_f64(g) for g in grads)
     return f'    ("{name}", &[{args_text}], {rust_f64(value)}, &[{grads_text}]),'
+
+
+def fmt_list(values):
+    return "&[" + ", ".join(rust_f64(v) for v in values) + "]"
+
+
+def fmt_second_row(name, args, value, gradient, hessian, products):
+    numbers = ", ".join(fmt_list(values) for values in (gradient, hessian, products))
+    return f'    ("{name}", {fmt_list(args)}, {rust_f64(value)}, {numbers}),'
 
 
 HEADER = """\
@@ -276,19 +396,54 @@ HEADER = """\
 // `partials[i]` is the derivative of the value with respect to `arguments[i]`.
 """
 
+SECOND_HEADER = """\
+// @generated by tests/reference/generate.py --second: DO NOT EDIT BY HAND.
+//
+// Regenerate from the repository root with
+//
+//     python3 tests/reference/generate.py --second > tests/reference/second.rs
+//
+// (and the first derivatives, tests/reference/cases.rs, without `--second`).
+//
+// Reference second derivatives computed with SymPy {sympy} (mpmath {mpmath}): the
+// functions and points of cases.rs, each function differentiated symbolically twice
+// (every second partial on its own, in both orders, which must agree), evaluated to
+// {digits} significant digits at the exact value of each f64 argument, and rounded to
+// the nearest f64.
+//
+// Row layout: (name, arguments, value, gradient, hessian, products), for n arguments.
+// `arguments`, `value` and `gradient` are as the arguments, value and partials of
+// cases.rs (`arguments[0]` is the receiver); `hessian[i * n + j]` is the second
+// derivative with respect to `arguments[i]` and `arguments[j]`; `products[k * n + i]`
+// is `(H v)[i]` for the direction `v = DIRECTIONS[n - 1][k]`, summed exactly and then
+// rounded once.
+"""
 
-def table(name, doc, rows):
+
+def table(name, doc, rows, row_type="(&str, &[f64], f64, &[f64])", fmt=fmt_row):
     lines = [
         "",
         f"/// {doc}",
-        f"pub const {name}: &[(&str, &[f64], f64, &[f64])] = &[",
+        f"pub const {name}: &[{row_type}] = &[",
     ]
-    lines += [fmt_row(*row) for row in rows]
+    lines += [fmt(*row) for row in rows]
     lines.append("];")
     return lines
 
 
-def main():
+# The tables of second.rs, in order, with their doc comments.
+SECOND_TABLES = [
+    ("UNARY", UNARY, "Methods of one Var (`sin_cos.0` and `.1` are the two outputs of "
+     "`sin_cos`)."),
+    ("BINARY", BINARY, "Methods and operators of two Vars."),
+    ("TERNARY", TERNARY, "Methods of three Vars."),
+    ("COMPOSITE", COMPOSITE, "Expressions built of several operations; the name is "
+     "matched in tests/reference/dispatch.rs."),
+]
+
+
+def first_order():
+    """The text of tests/reference/cases.rs."""
     unary = cases(UNARY)
     binary = cases(BINARY)
     ternary = cases(TERNARY)
@@ -304,6 +459,66 @@ def main():
     lines += table("TERNARY", "Methods of three Vars.", ternary)
     lines += table("COMPOSITE", "Expressions built of several operations; the name "
                    "is matched in tests/reference.rs.", composite)
+    return lines
+
+
+def second_order():
+    """The text of tests/reference/second.rs."""
+    tables, dropped = [], []
+    for name, source, doc in SECOND_TABLES:
+        rows, left_out = second_cases(source)
+        tables.append((name, doc, rows))
+        dropped += left_out
+    total = sum(len(rows) for _, _, rows in tables)
+    lines = SECOND_HEADER.format(
+        sympy=sp.__version__, mpmath=mpmath.__version__, digits=DIGITS
+    ).splitlines()
+    lines.append(f"// {total} cases; {len(dropped)} points of cases.rs left out "
+                 "(see `LEFT_OUT`).")
+    lines += [
+        "",
+        "/// The points of cases.rs that the tables below leave out, as (name,",
+        "/// arguments, reason): some second derivative (or Hessian-vector product)",
+        "/// there is no normal f64, so that no f64 result could be compared with it.",
+        "pub const LEFT_OUT: &[(&str, &[f64], &str)] = &[",
+    ]
+    for name, args, problems in dropped:
+        lines.append(f'    ("{name}", {fmt_list(args)}, "{"; ".join(problems)}"),')
+    lines.append("];")
+    lines += [
+        "",
+        "/// The directions `v` of the Hessian-vector products: `DIRECTIONS[n - 1]` for "
+        "n arguments.",
+        "pub const DIRECTIONS: [&[&[f64]]; 3] = [",
+    ]
+    for n in (1, 2, 3):
+        lines.append(f"    &[{', '.join(fmt_list(v) for v in DIRECTIONS[n])}],")
+    lines.append("];")
+    lines += [
+        "",
+        "/// A row of the tables below: (name, arguments, value, gradient, hessian,",
+        "/// products), as the header describes.",
+        "pub type Row = (",
+        "    &'static str,",
+        "    &'static [f64],",
+        "    f64,",
+        "    &'static [f64],",
+        "    &'static [f64],",
+        "    &'static [f64],",
+        ");",
+    ]
+    for name, doc, rows in tables:
+        lines += table(name, doc, rows, "Row", fmt_second_row)
+    return lines
+
+
+def main():
+    if sys.argv[1:] == ["--second"]:
+        lines = second_order()
+    elif sys.argv[1:] == []:
+        lines = first_order()
+    else:
+        sys.exit(f"usage: {sys.argv[0]} [--second] > FILE (see the docstring)")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
