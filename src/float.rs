@@ -12,7 +12,9 @@ use num_traits::{
 
 use crate::var::Var;
 
-/// Forwards trait methods to the inherent methods of the same name.
+/// Forwards trait methods to the inherent methods of the same name (also used by the
+/// simba impls of `nalgebra.rs`). Naming `Var::$name` explicitly makes a missing inherent
+/// method a compile error (`unconditional_recursion`), not a call of the trait itself.
 macro_rules! forward_to_inherent {
     ($(fn $name:ident(self $(, $arg:ident: $Arg:ty)*) -> $Ret:ty;)*) => {
         $(
@@ -23,6 +25,8 @@ macro_rules! forward_to_inherent {
         )*
     };
 }
+#[cfg_attr(not(feature = "nalgebra"), allow(unused_imports))]
+pub(crate) use forward_to_inherent;
 
 /// Trait methods that make a constant from the `f64` function of the same name.
 macro_rules! constant_from_f64 {
