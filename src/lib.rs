@@ -33,6 +33,31 @@
 //! assert_eq!(gradient, vec![-400.0, 200.0]);
 //! ```
 //!
+//! # nalgebra
+//!
+//! With the default feature `nalgebra`, `Var<'static>` is a simba `RealField`, so
+//! nalgebra's generic code runs on matrices of Vars. The drivers [`gradient`],
+//! [`jacobian`], [`hessian`] and [`hvp`] hand their closure such Vars, recorded on a
+//! reused tape of the calling thread:
+//!
+//! ```
+//! # #[cfg(feature = "nalgebra")] {
+//! use nalgebra::{Matrix3, Vector3};
+//! use tapegrad::Var;
+//!
+//! let a = Matrix3::new(2.0, -1.0, 0.5, 1.0, 3.0, -2.0, 0.0, 1.0, 4.0);
+//! let (det, gradient) =
+//!     tapegrad::gradient(|x| Matrix3::from_column_slice(x).determinant(), a.as_slice());
+//! let cofactors = a.determinant() * a.try_inverse().unwrap().transpose();
+//! approx::assert_relative_eq!(Matrix3::from_column_slice(&gradient), cofactors, epsilon = 1e-12);
+//!
+//! let f = |v: &Vector3<Var<'static>>| v.norm_squared() * v[0];
+//! let (_, _, hessian) = tapegrad::hessian(f, &Vector3::new(1.0, 2.0, 3.0));
+//! assert_eq!(hessian[(0, 0)], 6.0); // ∂²(x³ + x y² + x z²)/∂x² = 6x
+//! # let _ = det;
+//! # }
+//! ```
+//!
 //! # How it works
 //!
 //! Every operation on Vars appends to the [`Tape`] the local partial derivatives of its
@@ -85,6 +110,6 @@ pub use tape::Tape;
 pub use var::Var;
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "nalgebra"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
