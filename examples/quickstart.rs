@@ -3,7 +3,7 @@
 //! Run with `cargo run --example quickstart`.
 
 use num_traits::Float;
-use tapegrad::{Tape, Var};
+use tapegrad::Tape;
 
 /// Written once for any float type: runs on `f64` and on `Var`.
 fn rosenbrock<T: Float>(x: &[T]) -> T {
@@ -38,7 +38,7 @@ fn main() {
 
     // An existing generic function, unchanged.
     let point = [-1.2, 1.0];
-    let (value, gradient) = tapegrad::gradient(|x: &[Var<'_>]| rosenbrock(x), &point);
+    let (value, gradient) = tapegrad::gradient(rosenbrock, &point);
     println!(
         "\nrosenbrock({point:?}) = {value} (f64 gives {})",
         rosenbrock(&point)
