@@ -97,6 +97,41 @@ where
     })
 }
 
+/// The value of `f` at `x`, with its gradient written into `gradient`: [`gradient`]
+/// without the allocation of the result, for training loops.
+///
+/// ```
+/// let mut g = [0.0; 2];
+/// let value = tapegrad::gradient_into(|x| x[0] * x[1], &[3.0, 4.0], &mut g);
+/// assert_eq!((value, g), (12.0, [4.0, 3.0]));
+/// ```
+///
+/// # Panics
+///
+/// If `gradient` and `x` differ in length, if `f` returns a Var of another tape, or if
+/// `f` panics itself.
+pub fn gradient_into<F>(f: F, x: &[f64], gradient: &mut [f64]) -> f64
+where
+    F: FnOnce(&[Var<'static>]) -> Var<'static>,
+{
+    assert_eq!(
+        x.len(),
+        gradient.len(),
+        "tapegrad::gradient_into: {} inputs but room for {} derivatives",
+        x.len(),
+        gradient.len()
+    );
+    with_thread_tape(false, |ThreadTape { tape, inputs, .. }| {
+        inputs.extend(x.iter().map(|&value| tape.input(value)));
+        let y = f(inputs);
+        let grads = tape.backward(y);
+        for (g, &x) in gradient.iter_mut().zip(inputs.iter()) {
+            *g = grads[x];
+        }
+        y.value()
+    })
+}
+
 #[cfg(feature = "nalgebra")]
 pub use self::nalgebra_drivers::{hessian, hvp, jacobian};
 

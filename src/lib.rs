@@ -93,6 +93,7 @@ mod drivers;
 mod float;
 mod gradients;
 mod math;
+pub mod nn;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
 mod ops;
@@ -102,7 +103,7 @@ mod storage;
 mod tape;
 mod var;
 
-pub use drivers::gradient;
+pub use drivers::{gradient, gradient_into};
 #[cfg(feature = "nalgebra")]
 pub use drivers::{hessian, hvp, jacobian};
 pub use gradients::Gradients;

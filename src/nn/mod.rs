@@ -1,0 +1,1 @@
+//! A small neural-network library on the tape, in the spirit of micrograd's `nn`.
