@@ -89,12 +89,9 @@ pub fn gradient<F>(f: F, x: &[f64]) -> (f64, Vec<f64>)
 where
     F: FnOnce(&[Var<'static>]) -> Var<'static>,
 {
-    with_thread_tape(false, |ThreadTape { tape, inputs, .. }| {
-        inputs.extend(x.iter().map(|&value| tape.input(value)));
-        let y = f(inputs);
-        let gradient = tape.backward(y).wrt_all(inputs);
-        (y.value(), gradient)
-    })
+    let mut gradient = vec![0.0; x.len()];
+    let value = gradient_into(f, x, &mut gradient);
+    (value, gradient)
 }
 
 /// The value of `f` at `x`, with its gradient written into `gradient`: [`gradient`]
