@@ -36,6 +36,13 @@ impl<'t> Gradients<'t> {
         self[x]
     }
 
+    /// `∂y/∂node` for a node of this tape's generation `generation`, or `None` for
+    /// another generation.
+    pub(crate) fn of_node(&self, generation: u32, node: u32) -> Option<f64> {
+        (generation == self.generation)
+            .then(|| self.adjoints.get(node as usize).copied().unwrap_or(0.0))
+    }
+
     /// `∂y/∂x` for each `x` in `xs`, in order.
     pub fn wrt_all(&self, xs: &[Var<'t>]) -> Vec<f64> {
         xs.iter().map(|&x| self[x]).collect()

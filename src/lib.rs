@@ -92,10 +92,12 @@ mod active;
 mod drivers;
 mod float;
 mod gradients;
+pub mod graph;
+mod graph_svg;
 mod math;
-pub mod nn;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
+pub mod nn;
 mod ops;
 #[cfg(feature = "nalgebra")]
 mod second_order;

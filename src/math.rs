@@ -12,25 +12,25 @@ use crate::var::Var;
 impl<'t> Var<'t> {
     #[inline]
     pub(crate) fn add_var(self, rhs: Self) -> Self {
-        self.binary(rhs, self.value + rhs.value, 1.0, 1.0)
+        self.binary("+", rhs, self.value + rhs.value, 1.0, 1.0)
     }
 
     #[inline]
     pub(crate) fn sub_var(self, rhs: Self) -> Self {
-        self.binary(rhs, self.value - rhs.value, 1.0, -1.0)
+        self.binary("-", rhs, self.value - rhs.value, 1.0, -1.0)
     }
 
     #[inline]
     pub(crate) fn mul_var(self, rhs: Self) -> Self {
         let value = self.value * rhs.value;
-        self.binary_curved(rhs, value, rhs.value, self.value, || [0.0, 1.0, 0.0])
+        self.binary_curved("*", rhs, value, rhs.value, self.value, || [0.0, 1.0, 0.0])
     }
 
     #[inline]
     pub(crate) fn div_var(self, rhs: Self) -> Self {
         let inverse = rhs.value.recip();
         let value = self.value / rhs.value;
-        self.binary_curved(rhs, value, inverse, -value * inverse, || {
+        self.binary_curved("/", rhs, value, inverse, -value * inverse, || {
             let inverse_squared = inverse * inverse;
             [0.0, -inverse_squared, 2.0 * value * inverse_squared]
         })
@@ -41,12 +41,12 @@ impl<'t> Var<'t> {
     pub(crate) fn rem_var(self, rhs: Self) -> Self {
         let value = self.value % rhs.value;
         let quotient = (self.value / rhs.value).trunc();
-        self.binary(rhs, value, 1.0, -quotient)
+        self.binary("%", rhs, value, 1.0, -quotient)
     }
 
     #[inline]
     pub(crate) fn neg_var(self) -> Self {
-        self.unary(-self.value, -1.0)
+        self.unary("neg", -self.value, -1.0)
     }
 }
 
@@ -64,7 +64,7 @@ impl<'t> Var<'t> {
     /// ```
     pub fn sum(xs: &[Var<'t>]) -> Self {
         let value = xs.iter().fold(-0.0, |sum, x| sum + x.value);
-        Var::nary(value, xs.iter().map(|&x| (x, 1.0)))
+        Var::nary("sum", value, xs.iter().map(|&x| (x, 1.0)))
     }
 
     /// `Σ xs[i] * ys[i]`, recorded as one node: the partial with respect to `xs[i]` is
@@ -99,6 +99,7 @@ impl<'t> Var<'t> {
             .fold(-0.0, |sum, (x, y)| sum + x.value * y.value);
         let pairs = xs.iter().zip(ys);
         Var::nary_curved(
+            "dot",
             value,
             pairs
                 .clone()
@@ -115,11 +116,11 @@ impl<'t> Var<'t> {
     #[inline]
     pub fn relu(self) -> Self {
         if self.value > 0.0 {
-            self.unary(self.value, 1.0)
+            self.unary("relu", self.value, 1.0)
         } else if self.value.is_nan() {
-            self.unary(self.value, self.value)
+            self.unary("relu", self.value, self.value)
         } else {
-            self.unary(0.0, 0.0)
+            self.unary("relu", 0.0, 0.0)
         }
     }
 
@@ -133,7 +134,7 @@ impl<'t> Var<'t> {
         } else {
             self.value * 0.0 // 0, or NaN for NaN
         };
-        self.unary(self.value.abs(), d)
+        self.unary("abs", self.value.abs(), d)
     }
 
     /// `1`, `-1` or NaN as [`f64::signum`]; derivative 0.
@@ -169,14 +170,16 @@ impl<'t> Var<'t> {
     /// `x - trunc(x)`; derivative 1 (the jumps at integers are not seen).
     #[inline]
     pub fn fract(self) -> Self {
-        self.unary(self.value.fract(), 1.0)
+        self.unary("fract", self.value.fract(), 1.0)
     }
 
     /// `1 / x`, derivative `-1 / x²`.
     #[inline]
     pub fn recip(self) -> Self {
         let value = self.value.recip();
-        self.unary_curved(value, -value * value, || 2.0 * value * value * value)
+        self.unary_curved("recip", value, -value * value, || {
+            2.0 * value * value * value
+        })
     }
 
     /// `√x`, derivative `1 / (2√x)`: `+inf` at 0 (and at `-0.0`), as IEEE division
@@ -185,7 +188,7 @@ impl<'t> Var<'t> {
     pub fn sqrt(self) -> Self {
         let value = self.value.sqrt();
         let root = unsigned_zero(value);
-        self.unary_curved(value, 0.5 / root, || -0.25 / (root * root * root))
+        self.unary_curved("sqrt", value, 0.5 / root, || -0.25 / (root * root * root))
     }
 
     /// `∛x`, derivative `1 / (3 ∛x²)`: `+inf` at 0.
@@ -193,14 +196,14 @@ impl<'t> Var<'t> {
     pub fn cbrt(self) -> Self {
         let value = self.value.cbrt();
         let d = (3.0 * value * value).recip();
-        self.unary_curved(value, d, || -2.0 * d / (3.0 * self.value))
+        self.unary_curved("cbrt", value, d, || -2.0 * d / (3.0 * self.value))
     }
 
     /// `eˣ`.
     #[inline]
     pub fn exp(self) -> Self {
         let value = self.value.exp();
-        self.unary_curved(value, value, || value)
+        self.unary_curved("exp", value, value, || value)
     }
 
     /// `2ˣ`, derivative `2ˣ ln 2`.
@@ -208,14 +211,14 @@ impl<'t> Var<'t> {
     pub fn exp2(self) -> Self {
         use std::f64::consts::LN_2;
         let value = self.value.exp2();
-        self.unary_curved(value, value * LN_2, || value * LN_2 * LN_2)
+        self.unary_curved("exp2", value, value * LN_2, || value * LN_2 * LN_2)
     }
 
     /// `eˣ - 1`, accurate near 0; derivative `eˣ`.
     #[inline]
     pub fn exp_m1(self) -> Self {
         let exp = self.value.exp();
-        self.unary_curved(self.value.exp_m1(), exp, || exp)
+        self.unary_curved("exp_m1", self.value.exp_m1(), exp, || exp)
     }
 
     /// `ln x`, derivative `1 / x`: `+inf` at 0 (and at `-0.0`), as IEEE division by
@@ -223,28 +226,28 @@ impl<'t> Var<'t> {
     #[inline]
     pub fn ln(self) -> Self {
         let d = unsigned_zero(self.value).recip();
-        self.unary_curved(self.value.ln(), d, || -d * d)
+        self.unary_curved("ln", self.value.ln(), d, || -d * d)
     }
 
     /// `ln(1 + x)`, accurate near 0; derivative `1 / (1 + x)`.
     #[inline]
     pub fn ln_1p(self) -> Self {
         let d = (1.0 + self.value).recip();
-        self.unary_curved(self.value.ln_1p(), d, || -d * d)
+        self.unary_curved("ln_1p", self.value.ln_1p(), d, || -d * d)
     }
 
     /// `log₂ x`, derivative `1 / (x ln 2)`: `+inf` at 0.
     #[inline]
     pub fn log2(self) -> Self {
         let d = (unsigned_zero(self.value) * std::f64::consts::LN_2).recip();
-        self.unary_curved(self.value.log2(), d, || -d / self.value)
+        self.unary_curved("log2", self.value.log2(), d, || -d / self.value)
     }
 
     /// `log₁₀ x`, derivative `1 / (x ln 10)`: `+inf` at 0.
     #[inline]
     pub fn log10(self) -> Self {
         let d = (unsigned_zero(self.value) * std::f64::consts::LN_10).recip();
-        self.unary_curved(self.value.log10(), d, || -d / self.value)
+        self.unary_curved("log10", self.value.log10(), d, || -d / self.value)
     }
 
     /// `log_base x = ln x / ln base`; partials `1 / (x ln base)` and
@@ -257,7 +260,7 @@ impl<'t> Var<'t> {
         let value = ln_x / ln_base;
         let dx = (unsigned_zero(self.value) * ln_base).recip();
         let dbase = -value / (base.value * ln_base);
-        self.binary_curved(base, value, dx, dbase, || {
+        self.binary_curved("log", base, value, dx, dbase, || {
             let (x, b) = (self.value, base.value);
             [
                 -dx / x,
@@ -279,7 +282,7 @@ impl<'t> Var<'t> {
                 None => f64::from(n) * self.value.powf(f64::from(n) - 1.0),
             },
         };
-        self.unary_curved(self.value.powi(n), d, || match n {
+        self.unary_curved("powi", self.value.powi(n), d, || match n {
             0 | 1 => 0.0,
             2 => 2.0,
             _ => f64::from(n) * (f64::from(n) - 1.0) * self.value.powf(f64::from(n) - 2.0),
@@ -304,7 +307,7 @@ impl<'t> Var<'t> {
         } else {
             value * x.ln()
         };
-        self.binary_curved(y, value, dx, dy, || {
+        self.binary_curved("powf", y, value, dx, dy, || {
             let dxx = if n == 0.0 || n == 1.0 {
                 0.0
             } else {
@@ -323,14 +326,14 @@ impl<'t> Var<'t> {
     #[inline]
     pub fn sin(self) -> Self {
         let (sin, cos) = self.value.sin_cos();
-        self.unary_curved(sin, cos, || -sin)
+        self.unary_curved("sin", sin, cos, || -sin)
     }
 
     /// `cos x`.
     #[inline]
     pub fn cos(self) -> Self {
         let (sin, cos) = self.value.sin_cos();
-        self.unary_curved(cos, -sin, || -cos)
+        self.unary_curved("cos", cos, -sin, || -cos)
     }
 
     /// `(sin x, cos x)`, both from one evaluation of the pair.
@@ -338,8 +341,8 @@ impl<'t> Var<'t> {
     pub fn sin_cos(self) -> (Self, Self) {
         let (sin, cos) = self.value.sin_cos();
         (
-            self.unary_curved(sin, cos, || -sin),
-            self.unary_curved(cos, -sin, || -cos),
+            self.unary_curved("sin", sin, cos, || -sin),
+            self.unary_curved("cos", cos, -sin, || -cos),
         )
     }
 
@@ -348,28 +351,28 @@ impl<'t> Var<'t> {
     pub fn tan(self) -> Self {
         let value = self.value.tan();
         let d = 1.0 + value * value;
-        self.unary_curved(value, d, || 2.0 * value * d)
+        self.unary_curved("tan", value, d, || 2.0 * value * d)
     }
 
     /// `asin x`, derivative `1 / √(1 - x²)`: `+inf` at ±1.
     #[inline]
     pub fn asin(self) -> Self {
         let d = one_minus_square(self.value).sqrt().recip();
-        self.unary_curved(self.value.asin(), d, || self.value * d * d * d)
+        self.unary_curved("asin", self.value.asin(), d, || self.value * d * d * d)
     }
 
     /// `acos x`, derivative `-1 / √(1 - x²)`: `-inf` at ±1.
     #[inline]
     pub fn acos(self) -> Self {
         let d = -one_minus_square(self.value).sqrt().recip();
-        self.unary_curved(self.value.acos(), d, || self.value * d * d * d)
+        self.unary_curved("acos", self.value.acos(), d, || self.value * d * d * d)
     }
 
     /// `atan x`, derivative `1 / (1 + x²)`.
     #[inline]
     pub fn atan(self) -> Self {
         let d = (1.0 + self.value * self.value).recip();
-        self.unary_curved(self.value.atan(), d, || -2.0 * self.value * d * d)
+        self.unary_curved("atan", self.value.atan(), d, || -2.0 * self.value * d * d)
     }
 
     /// The angle of the point `(x, self)`, as [`f64::atan2`]: partials `x / (x² + y²)`
@@ -381,7 +384,7 @@ impl<'t> Var<'t> {
         let x = x.into();
         let (yv, xv) = (self.value, x.value);
         let r = xv.hypot(yv);
-        self.binary_curved(x, yv.atan2(xv), xv / r / r, -yv / r / r, || {
+        self.binary_curved("atan2", x, yv.atan2(xv), xv / r / r, -yv / r / r, || {
             let (c, s) = (xv / r, yv / r); // cos and sin of the angle
             let r2 = r * r;
             [-2.0 * c * s / r2, (s * s - c * c) / r2, 2.0 * c * s / r2]
@@ -392,14 +395,14 @@ impl<'t> Var<'t> {
     #[inline]
     pub fn sinh(self) -> Self {
         let sinh = self.value.sinh();
-        self.unary_curved(sinh, self.value.cosh(), || sinh)
+        self.unary_curved("sinh", sinh, self.value.cosh(), || sinh)
     }
 
     /// `cosh x`, derivative `sinh x`.
     #[inline]
     pub fn cosh(self) -> Self {
         let cosh = self.value.cosh();
-        self.unary_curved(cosh, self.value.sinh(), || cosh)
+        self.unary_curved("cosh", cosh, self.value.sinh(), || cosh)
     }
 
     /// `tanh x`, derivative `1 - tanh² x = sech² x`: 0, not NaN, where `tanh`
@@ -415,14 +418,14 @@ impl<'t> Var<'t> {
             let t = (-2.0 * self.value.abs()).exp();
             4.0 * t / ((1.0 + t) * (1.0 + t))
         };
-        self.unary_curved(value, d, || -2.0 * value * d)
+        self.unary_curved("tanh", value, d, || -2.0 * value * d)
     }
 
     /// `asinh x`, derivative `1 / √(x² + 1)`.
     #[inline]
     pub fn asinh(self) -> Self {
         let d = self.value.hypot(1.0).recip();
-        self.unary_curved(self.value.asinh(), d, || -self.value * d * d * d)
+        self.unary_curved("asinh", self.value.asinh(), d, || -self.value * d * d * d)
     }
 
     /// `acosh x`, derivative `1 / √(x² - 1)`: `+inf` at 1.
@@ -430,14 +433,14 @@ impl<'t> Var<'t> {
     pub fn acosh(self) -> Self {
         let x = self.value;
         let d = ((x - 1.0).sqrt() * (x + 1.0).sqrt()).recip();
-        self.unary_curved(x.acosh(), d, || -x * d * d * d)
+        self.unary_curved("acosh", x.acosh(), d, || -x * d * d * d)
     }
 
     /// `atanh x`, derivative `1 / (1 - x²)`: `+inf` at ±1.
     #[inline]
     pub fn atanh(self) -> Self {
         let d = one_minus_square(self.value).recip();
-        self.unary_curved(self.value.atanh(), d, || 2.0 * self.value * d * d)
+        self.unary_curved("atanh", self.value.atanh(), d, || 2.0 * self.value * d * d)
     }
 
     /// `√(x² + y²)` without overflow; partials `x / h` and `y / h`, and 0 for both at the
@@ -451,7 +454,7 @@ impl<'t> Var<'t> {
         } else {
             (self.value / value, y.value / value)
         };
-        self.binary_curved(y, value, dx, dy, || {
+        self.binary_curved("hypot", y, value, dx, dy, || {
             if value == 0.0 {
                 return [0.0; 3];
             }
@@ -465,9 +468,12 @@ impl<'t> Var<'t> {
     pub fn mul_add(self, a: impl Into<Var<'t>>, b: impl Into<Var<'t>>) -> Self {
         let (a, b) = (a.into(), b.into());
         let value = self.value.mul_add(a.value, b.value);
-        Var::nary_curved(value, [(self, a.value), (a, self.value), (b, 1.0)], || {
-            [(self, a)]
-        })
+        Var::nary_curved(
+            "mul_add",
+            value,
+            [(self, a.value), (a, self.value), (b, 1.0)],
+            || [(self, a)],
+        )
     }
 
     /// The larger of `self` and `other`; if one is NaN, the other (as [`f64::max`]).
@@ -476,7 +482,7 @@ impl<'t> Var<'t> {
     /// derivative along `self = other`.
     #[inline]
     pub fn max(self, other: impl Into<Var<'t>>) -> Self {
-        self.select(other.into(), |a, b| a > b)
+        self.select("max", other.into(), |a, b| a > b)
     }
 
     /// The smaller of `self` and `other`; if one is NaN, the other (as [`f64::min`]).
@@ -484,19 +490,19 @@ impl<'t> Var<'t> {
     /// to each.
     #[inline]
     pub fn min(self, other: impl Into<Var<'t>>) -> Self {
-        self.select(other.into(), |a, b| a < b)
+        self.select("min", other.into(), |a, b| a < b)
     }
 
     /// The one of `self` and `other` that `first_wins` prefers; NaN loses, a tie splits.
     #[inline]
-    fn select(self, other: Self, first_wins: impl Fn(f64, f64) -> bool) -> Self {
+    fn select(self, op: &'static str, other: Self, first_wins: impl Fn(f64, f64) -> bool) -> Self {
         let (a, b) = (self.value, other.value);
         if first_wins(a, b) || b.is_nan() {
-            self.binary(other, a, 1.0, 0.0)
+            self.binary(op, other, a, 1.0, 0.0)
         } else if first_wins(b, a) || a.is_nan() {
-            self.binary(other, b, 0.0, 1.0)
+            self.binary(op, other, b, 0.0, 1.0)
         } else {
-            self.binary(other, a, 0.5, 0.5)
+            self.binary(op, other, a, 0.5, 0.5)
         }
     }
 
@@ -545,21 +551,21 @@ impl<'t> Var<'t> {
         } else {
             -1.0
         };
-        self.unary(value, d)
+        self.unary("copysign", value, d)
     }
 
     /// Radians to degrees: `x · 180/π`.
     #[inline]
     pub fn to_degrees(self) -> Self {
         const DEGREES_PER_RADIAN: f64 = 180.0 / std::f64::consts::PI;
-        self.unary(self.value.to_degrees(), DEGREES_PER_RADIAN)
+        self.unary("to_degrees", self.value.to_degrees(), DEGREES_PER_RADIAN)
     }
 
     /// Degrees to radians: `x · π/180`.
     #[inline]
     pub fn to_radians(self) -> Self {
         const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
-        self.unary(self.value.to_radians(), RADIANS_PER_DEGREE)
+        self.unary("to_radians", self.value.to_radians(), RADIANS_PER_DEGREE)
     }
 }
 

@@ -128,7 +128,7 @@ impl<'t> Sum for Var<'t> {
 /// One node for `total + Σ chunk`, whose value is `value`.
 fn sum_chunk<'t>(total: Option<Var<'t>>, chunk: &[Var<'t>], value: f64) -> Var<'t> {
     let edges = total.into_iter().chain(chunk.iter().copied());
-    Var::nary(value, edges.map(|x| (x, 1.0)))
+    Var::nary("sum", value, edges.map(|x| (x, 1.0)))
 }
 
 impl<'a, 't> Sum<&'a Var<'t>> for Var<'t> {

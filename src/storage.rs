@@ -38,8 +38,17 @@ pub(crate) struct Storage {
     /// An adjoint buffer handed back by a dropped [`Gradients`](crate::Gradients), so that
     /// a training loop's `backward` reuses it instead of allocating.
     pub(crate) spare_adjoints: Vec<f64>,
+    /// Whether operations record anything beyond their edges: `second_order || graph`,
+    /// so that the first-order path tests one flag.
+    pub(crate) extras: bool,
     /// Whether operations record their second derivatives in `curvature`.
     pub(crate) second_order: bool,
+    /// Whether operations record their name and value in `annotations`, for pictures of
+    /// the graph.
+    pub(crate) graph: bool,
+    /// The operation and value of every node, the sink included, while `graph` is on
+    /// (and empty or shorter for nodes recorded while it was off).
+    pub(crate) annotations: Vec<(&'static str, f64)>,
     /// The nonzero second derivatives of the recorded operations, in node order.
     pub(crate) curvature: Vec<Curvature>,
 }
@@ -66,7 +75,10 @@ impl Storage {
             partials: Vec::with_capacity(edges.max(1)),
             nodes: 0,
             spare_adjoints: Vec::new(),
+            extras: false,
             second_order: false,
+            graph: false,
+            annotations: Vec::new(),
             curvature: Vec::new(),
         };
         storage.clear(generation);
@@ -79,10 +91,12 @@ impl Storage {
         self.operands.clear();
         self.partials.clear();
         self.curvature.clear();
+        self.annotations.clear();
         self.nodes = 0;
         let sink = self.open_node();
         debug_assert_eq!(sink, SINK);
         self.push_first(SINK, 0.0);
+        self.annotate("sink", 0.0);
     }
 
     /// Recorded nodes, the sink not counted.
@@ -113,12 +127,35 @@ impl Storage {
         self.partials.push(partial);
     }
 
-    /// Records a leaf: an input of the computation.
+    /// Records a leaf: an input of the computation, of value `value`.
     #[inline(always)]
-    pub(crate) fn leaf(&mut self) -> u32 {
+    pub(crate) fn leaf(&mut self, value: f64) -> u32 {
         let node = self.open_node();
         self.push_first(SINK, 0.0);
+        if self.graph {
+            self.annotate("input", value);
+        }
         node
+    }
+
+    /// Sets which extras operations record.
+    pub(crate) fn set_extras(&mut self, second_order: bool, graph: bool) {
+        self.second_order = second_order;
+        self.graph = graph;
+        self.extras = second_order || graph;
+    }
+
+    /// Records the operation and value of the newest node, if the graph is recorded.
+    /// Nodes recorded before `graph` was switched on get placeholders.
+    #[inline]
+    pub(crate) fn annotate(&mut self, op: &'static str, value: f64) {
+        if self.graph {
+            let node = self.nodes as usize - 1;
+            if self.annotations.len() < node {
+                self.annotations.resize(node, ("?", f64::NAN));
+            }
+            self.annotations.push((op, value));
+        }
     }
 
     /// Records a node with one operand `a` and partial `da`.
@@ -218,8 +255,8 @@ mod tests {
     fn nodes_and_edges_are_counted() {
         let mut s = Storage::new(1, 0);
         assert_eq!(s.len(), 0);
-        let a = s.leaf();
-        let b = s.leaf();
+        let a = s.leaf(0.0);
+        let b = s.leaf(0.0);
         let c = s.binary(a, 2.0, b, 3.0);
         let d = s.unary(c, 4.0);
         let e = s.nary([(a, 1.0), (b, 1.0), (d, 1.0)]);
@@ -236,7 +273,7 @@ mod tests {
     fn clear_keeps_capacity_and_the_sink() {
         let mut s = Storage::new(1, 100);
         for _ in 0..50 {
-            s.leaf();
+            s.leaf(0.0);
         }
         let capacity = s.operands.capacity();
         s.clear(2);

@@ -82,7 +82,7 @@ impl Tape {
     #[inline]
     pub fn var(&self, value: f64) -> Var<'_> {
         self.slot
-            .with(|storage| Var::node(value, storage.leaf(), storage.generation))
+            .with(|storage| Var::node(value, storage.leaf(value), storage.generation))
     }
 
     /// One new input per value, in order.
@@ -98,7 +98,7 @@ impl Tape {
         self.slot.with(|storage| {
             values
                 .iter()
-                .map(|&value| Var::node(value, storage.leaf(), storage.generation))
+                .map(|&value| Var::node(value, storage.leaf(value), storage.generation))
                 .collect()
         })
     }
@@ -141,12 +141,13 @@ impl Tape {
     /// escapes panics on use (its generation is gone) instead of reading another node.
     pub(crate) fn input(&self, value: f64) -> Var<'static> {
         self.slot
-            .with(|storage| Var::node(value, storage.leaf(), storage.generation))
+            .with(|storage| Var::node(value, storage.leaf(value), storage.generation))
     }
 
     /// Switches the recording of second derivatives on or off.
     pub(crate) fn set_second_order(&mut self, on: bool) {
-        self.slot.with(|storage| storage.second_order = on);
+        self.slot
+            .with(|storage| storage.set_extras(on, storage.graph));
     }
 
     /// The gradient and the Hessian-vector product `H v` of `y`, where `inputs[i]` moves
@@ -174,6 +175,11 @@ impl Tape {
             let inputs = inputs.iter().zip(direction);
             sweeps.run(storage, y.index, inputs.map(|(x, &v)| (x.index, v)));
         });
+    }
+
+    /// Runs `f` on the tape's storage (a crate closure that does not reach back).
+    pub(crate) fn with_storage<R>(&self, f: impl FnOnce(&mut crate::storage::Storage) -> R) -> R {
+        self.slot.with(f)
     }
 
     /// Gives back a [`Gradients`]' buffer for the next backward sweep to reuse.

@@ -4,6 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::active::{self, CONSTANT};
+use crate::storage::Storage;
 
 /// A differentiable `f64`: a value together with the node that records how it was made.
 ///
@@ -80,61 +81,63 @@ impl<'t> Var<'t> {
         self.generation == CONSTANT
     }
 
-    /// Records `value = f(self)` with `∂value/∂self = d`.
+    /// Records `value = op(self)` with `∂value/∂self = d`, for an operation linear in
+    /// `self` or whose second derivative is 0 (`op` names it in graph pictures).
     #[inline(always)]
-    pub(crate) fn unary(self, value: f64, d: f64) -> Self {
-        if self.generation == CONSTANT {
-            return Var::constant(value);
-        }
-        let a = self.index;
-        let index = active::record(self.generation, move |tape| tape.unary(a, d));
-        Var::node(value, index, self.generation)
+    pub(crate) fn unary(self, op: &'static str, value: f64, d: f64) -> Self {
+        self.unary_curved(op, value, d, || 0.0)
     }
 
-    /// Records `value = f(self, other)` with partials `da = ∂value/∂self` and
-    /// `db = ∂value/∂other`. Constants among the operands are left out of the record.
-    #[inline(always)]
-    pub(crate) fn binary(self, other: Self, value: f64, da: f64, db: f64) -> Self {
-        if self.generation == other.generation {
-            if self.generation == CONSTANT {
-                return Var::constant(value);
-            }
-            let (a, b) = (self.index, other.index);
-            let index = active::record(self.generation, move |tape| tape.binary(a, da, b, db));
-            Var::node(value, index, self.generation)
-        } else if other.generation == CONSTANT {
-            self.unary(value, da)
-        } else if self.generation == CONSTANT {
-            other.unary(value, db)
-        } else {
-            active::mixed_tapes(self.generation, other.generation)
-        }
-    }
-
-    /// Records `value = f(self)` with `∂value/∂self = d` and, on a second-order tape,
+    /// Records `value = op(self)` with `∂value/∂self = d` and, on a second-order tape,
     /// `∂²value/∂self² = d2()`.
     #[inline(always)]
-    pub(crate) fn unary_curved(self, value: f64, d: f64, d2: impl FnOnce() -> f64) -> Self {
+    pub(crate) fn unary_curved(
+        self,
+        op: &'static str,
+        value: f64,
+        d: f64,
+        d2: impl FnOnce() -> f64,
+    ) -> Self {
         if self.generation == CONSTANT {
             return Var::constant(value);
         }
         let a = self.index;
-        let index = active::record(self.generation, move |tape| {
-            let node = tape.unary(a, d);
-            if tape.second_order {
-                tape.curve(node, a, d2());
-            }
-            node
-        });
+        let index = active::record(
+            self.generation,
+            #[inline(always)]
+            move |tape| {
+                let node = tape.unary(a, d);
+                if tape.extras {
+                    unary_extras(tape, node, op, value, a, d2);
+                }
+                node
+            },
+        );
         Var::node(value, index, self.generation)
     }
 
-    /// Records `value = f(self, other)` as [`binary`](Self::binary) does and, on a
+    /// Records `value = op(self, other)` with partials `da = ∂value/∂self` and
+    /// `db = ∂value/∂other`, for an operation whose second derivatives are 0.
+    /// Constants among the operands are left out of the record.
+    #[inline(always)]
+    pub(crate) fn binary(
+        self,
+        op: &'static str,
+        other: Self,
+        value: f64,
+        da: f64,
+        db: f64,
+    ) -> Self {
+        self.binary_curved(op, other, value, da, db, || [0.0; 3])
+    }
+
+    /// Records `value = op(self, other)` as [`binary`](Self::binary) does and, on a
     /// second-order tape, its local Hessian `second() = [∂²/∂self², ∂²/∂self∂other,
     /// ∂²/∂other²]`.
     #[inline(always)]
     pub(crate) fn binary_curved(
         self,
+        op: &'static str,
         other: Self,
         value: f64,
         da: f64,
@@ -146,40 +149,46 @@ impl<'t> Var<'t> {
                 return Var::constant(value);
             }
             let (a, b) = (self.index, other.index);
-            let index = active::record(self.generation, move |tape| {
-                let node = tape.binary(a, da, b, db);
-                if tape.second_order {
-                    let [aa, ab, bb] = second();
-                    tape.curve(node, a, aa);
-                    tape.curve_cross(node, a, b, ab);
-                    tape.curve(node, b, bb);
-                }
-                node
-            });
+            let index = active::record(
+                self.generation,
+                #[inline(always)]
+                move |tape| {
+                    let node = tape.binary(a, da, b, db);
+                    if tape.extras {
+                        binary_extras(tape, node, op, value, [a, b], second);
+                    }
+                    node
+                },
+            );
             Var::node(value, index, self.generation)
         } else if other.generation == CONSTANT {
-            self.unary_curved(value, da, || second()[0])
+            self.unary_curved(op, value, da, || second()[0])
         } else if self.generation == CONSTANT {
-            other.unary_curved(value, db, || second()[2])
+            other.unary_curved(op, value, db, || second()[2])
         } else {
             active::mixed_tapes(self.generation, other.generation)
         }
     }
 
-    /// Records `value = f(operands)` with one partial per operand, as one node.
+    /// Records `value = op(operands)` with one partial per operand, as one node.
     /// Constants among the operands are left out of the record.
-    pub(crate) fn nary<I>(value: f64, edges: I) -> Self
+    pub(crate) fn nary<I>(op: &'static str, value: f64, edges: I) -> Self
     where
         I: IntoIterator<Item = (Var<'t>, f64)>,
         I::IntoIter: Clone,
     {
-        Var::nary_curved(value, edges, std::iter::empty)
+        Var::nary_curved(op, value, edges, std::iter::empty)
     }
 
-    /// Records `value = f(operands)` as [`nary`](Self::nary) does and, on a second-order
-    /// tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
+    /// Records `value = op(operands)` as [`nary`](Self::nary) does and, on a
+    /// second-order tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
     /// `∂²value/∂a∂b = 1`, the only second derivatives of a sum of products.
-    pub(crate) fn nary_curved<I, C>(value: f64, edges: I, crosses: impl FnOnce() -> C) -> Self
+    pub(crate) fn nary_curved<I, C>(
+        op: &'static str,
+        value: f64,
+        edges: I,
+        crosses: impl FnOnce() -> C,
+    ) -> Self
     where
         I: IntoIterator<Item = (Var<'t>, f64)>,
         I::IntoIter: Clone,
@@ -204,16 +213,57 @@ impl<'t> Var<'t> {
                     .filter(|(var, _)| var.generation != CONSTANT)
                     .map(|(var, d)| (var.index, d)),
             );
-            if tape.second_order {
-                for (a, b) in crosses() {
-                    if a.generation != CONSTANT && b.generation != CONSTANT {
-                        tape.curve_cross(node, a.index, b.index, 1.0);
+            if tape.extras {
+                tape.annotate(op, value);
+                if tape.second_order {
+                    for (a, b) in crosses() {
+                        if a.generation != CONSTANT && b.generation != CONSTANT {
+                            tape.curve_cross(node, a.index, b.index, 1.0);
+                        }
                     }
                 }
             }
             node
         });
         Var::node(value, index, generation)
+    }
+}
+
+/// What a unary operation records beyond its edge, out of the first-order path: its name
+/// and value for graph pictures, its second derivative on a second-order tape.
+#[cold]
+#[inline(never)]
+fn unary_extras(
+    tape: &mut Storage,
+    node: u32,
+    op: &'static str,
+    value: f64,
+    a: u32,
+    d2: impl FnOnce() -> f64,
+) {
+    tape.annotate(op, value);
+    if tape.second_order {
+        tape.curve(node, a, d2());
+    }
+}
+
+/// What a binary operation records beyond its edges (see [`unary_extras`]).
+#[cold]
+#[inline(never)]
+fn binary_extras(
+    tape: &mut Storage,
+    node: u32,
+    op: &'static str,
+    value: f64,
+    [a, b]: [u32; 2],
+    second: impl FnOnce() -> [f64; 3],
+) {
+    tape.annotate(op, value);
+    if tape.second_order {
+        let [aa, ab, bb] = second();
+        tape.curve(node, a, aa);
+        tape.curve_cross(node, a, b, ab);
+        tape.curve(node, b, bb);
     }
 }
 
