@@ -230,7 +230,11 @@ impl Graph {
     /// Names the node of `x` in the picture (unless `x` is not part of the graph).
     pub fn label(mut self, x: Var<'_>, name: impl Into<String>) -> Self {
         let same_tape = x.generation == self.generation;
-        if let Some(node) = self.nodes.iter_mut().find(|n| same_tape && n.node == x.index) {
+        if let Some(node) = self
+            .nodes
+            .iter_mut()
+            .find(|n| same_tape && n.node == x.index)
+        {
             node.label = Some(name.into());
         }
         self

@@ -28,7 +28,9 @@ fn a_neuron_has_the_expected_nodes_and_edges() {
     // Inputs in creation order, then the operations in the order they ran.
     assert_eq!(
         ops,
-        ["input", "input", "input", "input", "input", "*", "*", "+", "+", "tanh"]
+        [
+            "input", "input", "input", "input", "input", "*", "*", "+", "+", "tanh"
+        ]
     );
     let labels: Vec<Option<&str>> = graph.nodes().iter().map(|n| n.label.as_deref()).collect();
     assert_eq!(
@@ -40,7 +42,17 @@ fn a_neuron_has_the_expected_nodes_and_edges() {
     // x1, w1 -> *(5); x2, w2 -> *(6); 5, 6 -> +(7); 7, b -> +(8); 8 -> tanh(9)
     assert_eq!(
         edges,
-        [(0, 5), (1, 6), (2, 5), (3, 6), (4, 8), (5, 7), (6, 7), (7, 8), (8, 9)]
+        [
+            (0, 5),
+            (1, 6),
+            (2, 5),
+            (3, 6),
+            (4, 8),
+            (5, 7),
+            (6, 7),
+            (7, 8),
+            (8, 9)
+        ]
     );
     // micrograd's neuron example: y = tanh(0.8814) = 0.7071, dy/dx1 = -1.5, dy/dw1 = 1.
     let y_node = graph.nodes().last().unwrap();
@@ -65,7 +77,9 @@ fn dot_lists_every_value_operation_and_edge() {
     assert!(dot.contains("v1 [label=\"{ data -3.0000 }\"];"), "{dot}");
     assert!(dot.contains("o2 [label=\"*\", shape=circle];"), "{dot}");
     assert!(dot.contains("o3 [label=\"+\", shape=circle];"), "{dot}");
-    for edge in ["v0 -> o2", "v1 -> o2", "o2 -> v2", "v2 -> o3", "v0 -> o3", "o3 -> v3"] {
+    for edge in [
+        "v0 -> o2", "v1 -> o2", "o2 -> v2", "v2 -> o3", "v0 -> o3", "o3 -> v3",
+    ] {
         assert!(dot.contains(edge), "missing {edge} in {dot}");
     }
     assert_eq!(dot.matches("->").count(), 6);
@@ -97,7 +111,14 @@ fn svg_draws_every_value_and_operation() {
     assert_eq!(svg.matches("<circle").count(), 4); // exp, *, ln, relu
     assert_eq!(svg.matches("<rect").count(), 1 + 5); // background + 5 values
     assert_eq!(svg.matches("marker-end").count(), 8); // 4 operations: 4 in, 4 out
-    for text in [">exp<", ">*<", ">ln<", ">relu<", "data 0.5000", "grad 1.0000"] {
+    for text in [
+        ">exp<",
+        ">*<",
+        ">ln<",
+        ">relu<",
+        "data 0.5000",
+        "grad 1.0000",
+    ] {
         assert!(svg.contains(text), "missing {text}");
     }
 }
