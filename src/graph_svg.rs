@@ -73,18 +73,21 @@ pub(crate) fn render(graph: &Graph) -> String {
             items[i].inputs = vec![circle];
         }
     }
-    // An input sits just before its first use, not in column 0, so that an input used
-    // late (a bias) does not stretch its edge across the picture.
-    for (i, node) in nodes.iter().enumerate() {
-        if !is_operation(node) {
-            let first_use = graph
-                .edges()
-                .iter()
-                .filter(|&&(operand, _)| operand == i)
-                .map(|&(_, result)| items[result].column - 1)
-                .min();
-            if let Some(column) = first_use {
-                items[i].column = column - 1;
+    // Every value but the last moves right to just before its first use, its operation
+    // circle with it (last node first, so that uses have found their place): an input
+    // used late (a bias) or a partial result used late does not stretch its edge across
+    // the picture and over other boxes.
+    for i in (0..nodes.len().saturating_sub(1)).rev() {
+        let first_use = graph
+            .edges()
+            .iter()
+            .filter(|&&(operand, _)| operand == i)
+            .map(|&(_, result)| items[result].column - 1)
+            .min();
+        if let Some(column) = first_use.filter(|&column| column > items[i].column + 1) {
+            items[i].column = column - 1;
+            if let Some(circle) = circle_of[i] {
+                items[circle].column = column - 2;
             }
         }
     }

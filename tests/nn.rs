@@ -10,9 +10,9 @@ use std::cell::Cell;
 use num_traits::Float;
 use proptest::prelude::*;
 use tapegrad::nn::{
-    Activation, Adam, Layer, LayoutError, MLP, Module, Neuron, Optimizer, Sgd, Workspace, accuracy,
-    binary_cross_entropy_with_logits, hinge_loss, l2_regularization, mean_squared_error, relu,
-    softmax_cross_entropy,
+    Activation, Adam, Layer, LayoutError, MLP, Module, Neuron, Optimizer, Relu, Sgd, Workspace,
+    accuracy, binary_cross_entropy_with_logits, hinge_loss, l2_regularization, mean_squared_error,
+    relu, softmax_cross_entropy,
 };
 use tapegrad::{Tape, Var};
 
@@ -498,7 +498,7 @@ fn model_gradients_match_finite_differences() {
     let classes = [2, 0, 1];
 
     // Each loss over the batch, generic so that the same code runs on f64 and on Vars.
-    fn losses<T: Float + From<f64>>(
+    fn losses<T: Relu + From<f64>>(
         model: &MLP,
         p: &[T],
         batch: &[[f64; 3]],

@@ -4,7 +4,7 @@
 
 use num_traits::Float;
 
-use super::model::relu;
+use super::model::{Relu, relu};
 
 /// `x` as a `T`.
 fn constant<T: Float>(x: f64) -> T {
@@ -47,7 +47,7 @@ fn check_batch(function: &str, outputs: usize, labels: usize) {
 /// # Panics
 ///
 /// If `scores` and `labels` differ in length.
-pub fn hinge_loss<T: Float>(scores: &[T], labels: &[f64]) -> T {
+pub fn hinge_loss<T: Relu>(scores: &[T], labels: &[f64]) -> T {
     check_batch("hinge_loss", scores.len(), labels.len());
     let sum = scores.iter().zip(labels).fold(T::zero(), |sum, (&s, &y)| {
         sum + relu(T::one() - constant::<T>(y) * s)

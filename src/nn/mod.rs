@@ -118,7 +118,7 @@ pub use loss::{
     accuracy, binary_cross_entropy_with_logits, hinge_loss, l2_regularization, mean_squared_error,
     softmax_cross_entropy,
 };
-pub use model::{Activation, Layer, LayoutError, MLP, Module, Neuron, Workspace, relu};
+pub use model::{Activation, Layer, LayoutError, MLP, Module, Neuron, Relu, Workspace, relu};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
 #[cfg(feature = "serde")]
 pub use save::LoadError;

@@ -1,14 +1,16 @@
 //! [`Neuron`], [`Layer`] and [`MLP`]: micrograd's modules, as layouts over one flat
 //! parameter slice (described in the [`nn`](crate::nn) module docs), evaluated by one
-//! generic forward pass for any `T: Float`.
+//! generic forward pass for any `T: Relu`.
 
-use crate::nn::data::SplitMix64;
 use std::fmt;
 
 use num_traits::Float;
 
-/// `max(x, 0)` for any `T: Float`, with micrograd's convention `relu'(0) = 0`: for
-/// `x <= 0` the result is the constant `0`, so no gradient flows back. NaN stays NaN.
+use crate::nn::data::SplitMix64;
+use crate::var::Var;
+
+/// `max(x, 0)` with micrograd's convention `relu'(0) = 0`, for any [`Relu`] type
+/// (`f64`, `f32`, [`Var`]). NaN stays NaN.
 ///
 /// ```
 /// use tapegrad::nn::relu;
@@ -18,11 +20,36 @@ use num_traits::Float;
 /// assert_eq!(gradient, vec![0.0]);
 /// ```
 #[inline]
-pub fn relu<T: Float>(x: T) -> T {
-    if x > T::zero() || x.is_nan() {
-        x
-    } else {
-        T::zero()
+pub fn relu<T: Relu>(x: T) -> T {
+    x.relu()
+}
+
+/// A [`Float`] with a ReLU: what the networks of this module compute with.
+///
+/// The provided method returns `x` for `x > 0` (and NaN) and the constant 0 otherwise.
+/// [`Var`] overrides it with [`Var::relu`], which records a `relu` node, so that the
+/// ReLU shows in [pictures of the graph](crate::graph) even where it outputs 0. A custom
+/// float type opts in with `impl Relu for MyFloat {}`.
+pub trait Relu: Float {
+    /// `max(self, 0)`, with derivative 0 at 0.
+    #[inline]
+    fn relu(self) -> Self {
+        if self > Self::zero() || self.is_nan() {
+            self
+        } else {
+            Self::zero()
+        }
+    }
+}
+
+impl Relu for f64 {}
+
+impl Relu for f32 {}
+
+impl Relu for Var<'_> {
+    #[inline]
+    fn relu(self) -> Self {
+        Var::relu(self)
     }
 }
 
@@ -38,7 +65,7 @@ pub enum Activation {
 impl Activation {
     /// Applies the activation to `x`.
     #[inline]
-    pub fn apply<T: Float>(self, x: T) -> T {
+    pub fn apply<T: Relu>(self, x: T) -> T {
         match self {
             Activation::Relu => relu(x),
             Activation::Linear => x,
@@ -100,7 +127,7 @@ impl Neuron {
     /// If `parameters` does not hold `inputs + 1` numbers or `input` does not hold
     /// `inputs`.
     #[inline]
-    pub fn forward<T: Float>(&self, parameters: &[T], input: &[T]) -> T {
+    pub fn forward<T: Relu>(&self, parameters: &[T], input: &[T]) -> T {
         assert!(
             parameters.len() == self.inputs + 1 && input.len() == self.inputs,
             "tapegrad::nn::Neuron::forward: a neuron of {} inputs takes {} parameters and {} \
@@ -191,7 +218,7 @@ impl Layer {
     /// # Panics
     ///
     /// If the slices do not have the lengths that the layer's shape dictates.
-    pub fn forward<T: Float>(&self, parameters: &[T], input: &[T], output: &mut [T]) {
+    pub fn forward<T: Relu>(&self, parameters: &[T], input: &[T], output: &mut [T]) {
         assert!(
             parameters.len() == self.parameter_count()
                 && input.len() == self.inputs
@@ -339,7 +366,7 @@ impl<T> Default for Workspace<T> {
 /// the last one linear, with its parameters in one flat `Vec<f64>` (see the
 /// [`nn`](crate::nn) module docs for the layout).
 ///
-/// The model is written once, generic over `T: Float`: [`forward`](MLP::forward) runs on
+/// The model is written once, generic over `T: Relu`: [`forward`](MLP::forward) runs on
 /// `f64` parameters for inference and on [`Var`](crate::Var) parameters for training,
 /// and both give the same values to the last bit.
 ///
@@ -516,7 +543,7 @@ impl MLP {
         workspace: &'w mut Workspace<T>,
     ) -> &'w [T]
     where
-        T: Float + From<X>,
+        T: Relu + From<X>,
         X: Copy,
     {
         assert!(
