@@ -112,7 +112,7 @@ pub(crate) fn backward<'t>(tape: &'t Tape, storage: &mut Storage, y: Var<'t>) ->
 /// edge, which carries nothing and is skipped.
 fn sweep(operands: &[u32], partials: &[f64], last: u32, adjoints: &mut [f64]) {
     let mut node = last as usize;
-    for (&operand, &partial) in operands.iter().zip(partials).skip(1).rev() {
+    for (&operand, &partial) in operands[1..].iter().zip(&partials[1..]).rev() {
         let adjoint = adjoints[node];
         let contribution = if adjoint == 0.0 {
             0.0

@@ -10,23 +10,23 @@ use crate::var::Var;
 
 // The arithmetic behind the operators of `ops.rs`.
 impl<'t> Var<'t> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add_var(self, rhs: Self) -> Self {
         self.binary("+", rhs, self.value + rhs.value, 1.0, 1.0)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sub_var(self, rhs: Self) -> Self {
         self.binary("-", rhs, self.value - rhs.value, 1.0, -1.0)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn mul_var(self, rhs: Self) -> Self {
         let value = self.value * rhs.value;
         self.binary_curved("*", rhs, value, rhs.value, self.value, || [0.0, 1.0, 0.0])
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn div_var(self, rhs: Self) -> Self {
         let inverse = rhs.value.recip();
         let value = self.value / rhs.value;
@@ -44,7 +44,7 @@ impl<'t> Var<'t> {
         self.binary("%", rhs, value, 1.0, -quotient)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn neg_var(self) -> Self {
         self.unary("neg", -self.value, -1.0)
     }

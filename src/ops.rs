@@ -52,7 +52,7 @@ macro_rules! binary_operator {
         impl<'t> $Op<$Rhs> for $Lhs {
             type Output = Var<'t>;
 
-            #[inline]
+            #[inline(always)]
             fn $op(self, rhs: $Rhs) -> Var<'t> {
                 #[allow(clippy::redundant_closure_call)]
                 Var::$core(($lhs)(self), ($rhs)(rhs))
@@ -61,7 +61,7 @@ macro_rules! binary_operator {
     };
     (@assign $OpAssign:ident, $op_assign:ident, $core:ident, $Rhs:ty, $rhs:expr) => {
         impl<'t> $OpAssign<$Rhs> for Var<'t> {
-            #[inline]
+            #[inline(always)]
             fn $op_assign(&mut self, rhs: $Rhs) {
                 #[allow(clippy::redundant_closure_call)]
                 let result = Var::$core(*self, ($rhs)(rhs));

@@ -170,8 +170,9 @@ impl Storage {
     #[inline(always)]
     pub(crate) fn binary(&mut self, a: u32, da: f64, b: u32, db: f64) -> u32 {
         let node = self.open_node();
-        self.push_first(a, da);
-        self.push(b, db);
+        // One capacity check per array rather than one per edge.
+        self.operands.extend_from_slice(&[a | FIRST, b]);
+        self.partials.extend_from_slice(&[da, db]);
         node
     }
 
