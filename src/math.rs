@@ -477,30 +477,33 @@ impl<'t> Var<'t> {
     }
 
     /// The larger of `self` and `other`; if one is NaN, the other (as [`f64::max`]).
-    /// The derivative is that of the one returned; on a tie it is split evenly, `1/2`
-    /// to each (as JAX and PyTorch's `maximum` do), so that the two add up to the
-    /// derivative along `self = other`.
+    /// The one returned is the operand itself, so its derivative flows on unchanged and
+    /// nothing is recorded; on a tie a node splits the derivative evenly, `1/2` to each
+    /// (as JAX and PyTorch's `maximum` do), so that the two add up to the derivative
+    /// along `self = other`.
     #[inline]
     pub fn max(self, other: impl Into<Var<'t>>) -> Self {
         self.select("max", other.into(), |a, b| a > b)
     }
 
     /// The smaller of `self` and `other`; if one is NaN, the other (as [`f64::min`]).
-    /// The derivative is that of the one returned; on a tie it is split evenly, `1/2`
-    /// to each.
+    /// The one returned is the operand itself (nothing is recorded); on a tie a node
+    /// splits the derivative evenly, `1/2` to each.
     #[inline]
     pub fn min(self, other: impl Into<Var<'t>>) -> Self {
         self.select("min", other.into(), |a, b| a < b)
     }
 
-    /// The one of `self` and `other` that `first_wins` prefers; NaN loses, a tie splits.
+    /// The one of `self` and `other` that `first_wins` prefers, itself (no node is
+    /// recorded: the derivative flows to it unchanged); NaN loses; a tie records a node
+    /// that splits the derivative.
     #[inline]
     fn select(self, op: &'static str, other: Self, first_wins: impl Fn(f64, f64) -> bool) -> Self {
         let (a, b) = (self.value, other.value);
         if first_wins(a, b) || b.is_nan() {
-            self.binary(op, other, a, 1.0, 0.0)
+            self
         } else if first_wins(b, a) || a.is_nan() {
-            self.binary(op, other, b, 0.0, 1.0)
+            other
         } else {
             self.binary(op, other, a, 0.5, 0.5)
         }

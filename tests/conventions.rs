@@ -659,8 +659,6 @@ fn an_operator_between_an_f64_and_a_var_records_one_node() {
     one_node!("Var.log(f64)", x.log(2.0));
     one_node!("Var.atan2(f64)", x.atan2(2.0));
     one_node!("Var.hypot(f64)", x.hypot(2.0));
-    one_node!("Var.max(f64)", x.max(2.0));
-    one_node!("Var.min(f64)", x.min(2.0));
     one_node!("Var.mul_add(f64, f64)", x.mul_add(2.0, 3.0));
     one_node!("Var += f64", {
         let mut y = x;
@@ -749,4 +747,30 @@ fn a_zero_adjoint_passes_nothing_back() {
     let x = tape.var(0.0);
     let y = 0.0 * x.sqrt() + x;
     assert_eq!(tape.backward(y)[x], 1.0);
+}
+
+#[test]
+fn max_and_min_return_the_winner_itself_and_record_a_node_only_on_a_tie() {
+    let tape = Tape::new();
+    let x = tape.var(3.0);
+    let y = tape.var(1.0);
+    let before = tape.len();
+    let larger = x.max(y);
+    let smaller = x.min(y);
+    let clipped = y.max(2.0);
+    assert_eq!(tape.len(), before, "no node for a clear winner");
+    assert_eq!(
+        (larger.value(), smaller.value(), clipped.value()),
+        (3.0, 1.0, 2.0)
+    );
+    assert!(clipped.is_constant());
+    let grads = tape.backward(larger * 10.0 + smaller);
+    assert_eq!((grads[x], grads[y]), (10.0, 1.0));
+    let tie = x.max(tape.var(3.0));
+    assert_eq!(
+        tape.len(),
+        before + 1 + 1 + 1 + 1,
+        "the tie records its node"
+    );
+    assert_eq!(tape.backward(tie)[x], 0.5);
 }
