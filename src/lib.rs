@@ -33,6 +33,15 @@
 //! assert_eq!(gradient, vec![-400.0, 200.0]);
 //! ```
 //!
+//! # What is here
+//!
+//! - [`Tape`], [`Var`], [`Gradients`]: the engine.
+//! - [`gradient`], [`gradient_into`], and with the `nalgebra` feature `jacobian`,
+//!   `hessian` (exact, forward over reverse) and `hvp`: one-call drivers.
+//! - [`nn`]: micrograd's neural networks (`MLP`, losses, SGD and Adam), data generators,
+//!   the MNIST IDX reader and the UCI digits.
+//! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
+//!
 //! # nalgebra
 //!
 //! With the default feature `nalgebra`, `Var<'static>` is a simba `RealField`, so
