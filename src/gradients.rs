@@ -114,12 +114,9 @@ fn sweep(operands: &[u32], partials: &[f64], last: u32, adjoints: &mut [f64]) {
     let mut node = last as usize;
     for (&operand, &partial) in operands[1..].iter().zip(&partials[1..]).rev() {
         let adjoint = adjoints[node];
-        let contribution = if adjoint == 0.0 {
-            0.0
-        } else {
-            partial * adjoint
-        };
-        adjoints[(operand & NODE) as usize] += contribution;
+        if adjoint != 0.0 {
+            adjoints[(operand & NODE) as usize] += partial * adjoint;
+        }
         // The first edge of a node: the edges before it belong to the node before.
         node -= (operand / FIRST) as usize;
     }
