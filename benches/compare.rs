@@ -1298,19 +1298,42 @@ fn print_table(rows: &[Row]) {
 /// indices (its `Node` type is private, so `size_of` cannot ask).
 const REVERSE_NODE_BYTES: usize = 2 * 8 + 2 * std::mem::size_of::<usize>();
 
+/// How many tapegrad gradients `--profile` computes per function.
+const PROFILE_CALLS: usize = 200;
+
+/// Computes [`PROFILE_CALLS`] tapegrad gradients of `f` and nothing else, for an
+/// instruction count that does not depend on the machine's load:
+///
+/// ```text
+/// cargo bench --bench compare --no-run
+/// valgrind --tool=callgrind target/release/deps/compare-<hash> --profile rosenbrock
+/// ```
+fn profile<F: Function>(f: &F) {
+    let x = f.point();
+    let mut gradient = vec![0.0; x.len()];
+    for _ in 0..PROFILE_CALLS {
+        black_box(f.tapegrad(black_box(x), &mut gradient));
+    }
+    println!("{}: {PROFILE_CALLS} tapegrad gradients", f.name());
+}
+
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument picks rows by name.
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with("--"))
-        .collect();
+    // `cargo bench` passes `--bench`; a filter argument picks rows by name, and
+    // `--profile` runs only tapegrad's gradients (see [`profile`]).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let profiling = args.iter().any(|arg| arg == "--profile");
+    let filter: Vec<&String> = args.iter().filter(|arg| !arg.starts_with("--")).collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let start = Instant::now();
     let mut rows = Vec::new();
     macro_rules! row {
         ($make:expr, $name:literal) => {
             if wanted($name) {
-                rows.push(run(&$make));
+                if profiling {
+                    profile(&$make);
+                } else {
+                    rows.push(run(&$make));
+                }
             }
         };
     }
@@ -1320,6 +1343,9 @@ fn main() {
     row!(SumSquares::new(), "sum_sq");
     row!(Mlp::new(), "mlp");
     row!(Advection::new(), "advection");
+    if profiling {
+        return;
+    }
     print_table(&rows);
     println!();
     println!("({:.1} s)", start.elapsed().as_secs_f64());
