@@ -119,11 +119,11 @@ where
         gradient.len()
     );
     with_thread_tape(false, |ThreadTape { tape, inputs, .. }| {
-        inputs.extend(x.iter().map(|&value| tape.input(value)));
+        tape.inputs(x, inputs);
         let y = f(inputs);
         let grads = tape.backward(y);
-        for (g, &x) in gradient.iter_mut().zip(inputs.iter()) {
-            *g = grads[x];
+        if let Some(&first) = inputs.first() {
+            grads.wrt_consecutive(first, gradient);
         }
         y.value()
     })

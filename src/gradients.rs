@@ -43,6 +43,19 @@ impl<'t> Gradients<'t> {
             .then(|| self.adjoints.get(node as usize).copied().unwrap_or(0.0))
     }
 
+    /// `∂y/∂x` for the Vars `first` and the `out.len() - 1` recorded right after it, as
+    /// [`Tape::vars`] makes them, into `out`: one copy instead of one lookup per Var.
+    pub(crate) fn wrt_consecutive(&self, first: Var<'t>, out: &mut [f64]) {
+        if first.generation != self.generation {
+            active::mixed_tapes(first.generation, self.generation);
+        }
+        let start = (first.index as usize).min(self.adjoints.len());
+        let known = &self.adjoints[start..];
+        let n = known.len().min(out.len());
+        out[..n].copy_from_slice(&known[..n]);
+        out[n..].fill(0.0);
+    }
+
     /// `∂y/∂x` for each `x` in `xs`, in order.
     pub fn wrt_all(&self, xs: &[Var<'t>]) -> Vec<f64> {
         xs.iter().map(|&x| self[x]).collect()
@@ -89,8 +102,8 @@ pub(crate) fn backward<'t>(tape: &'t Tape, storage: &mut Storage, y: Var<'t>) ->
     adjoints[y.index as usize] = 1.0;
     let end = storage.end_of(y.index);
     sweep(
-        &storage.operands[..end],
-        &storage.partials[..end],
+        &storage.edges.operands()[..end],
+        &storage.edges.partials()[..end],
         y.index,
         &mut adjoints,
     );

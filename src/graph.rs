@@ -139,7 +139,7 @@ impl Tape {
 impl Graph {
     fn build(storage: &Storage, y: u32) -> Result<Graph, GraphError> {
         let end = storage.end_of(y);
-        let operands = &storage.operands[..end];
+        let operands = &storage.edges.operands()[..end];
         // Where the edges of each node start.
         let mut starts = Vec::with_capacity(y as usize + 2);
         for (edge, &operand) in operands.iter().enumerate() {

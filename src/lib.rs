@@ -95,9 +95,19 @@
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![deny(unconditional_recursion)]
-#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![deny(
+    unsafe_code,
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks
+)]
 
+// The only `unsafe` code: the thread-local pointer to the active tape, and the unchecked
+// writes of the recording fast path.
+#[allow(unsafe_code)]
 mod active;
+#[allow(unsafe_code)]
+mod edges;
+
 mod drivers;
 mod float;
 mod gradients;

@@ -20,9 +20,13 @@ impl<'t> Var<'t> {
         self.binary("-", rhs, self.value - rhs.value, 1.0, -1.0)
     }
 
+    /// `x * x` of one Var records one edge, with partial `2x`, instead of two.
     #[inline(always)]
     pub(crate) fn mul_var(self, rhs: Self) -> Self {
         let value = self.value * rhs.value;
+        if self.index == rhs.index && self.generation == rhs.generation {
+            return self.unary_curved("*", value, 2.0 * self.value, || 2.0);
+        }
         self.binary_curved("*", rhs, value, rhs.value, self.value, || [0.0, 1.0, 0.0])
     }
 

@@ -108,6 +108,7 @@ impl SimdValue for Var<'_> {
     }
 
     #[inline]
+    #[allow(unsafe_code)] // simba declares it `unsafe`; this body does nothing unsafe.
     unsafe fn extract_unchecked(&self, _: usize) -> Self {
         *self
     }
@@ -118,6 +119,7 @@ impl SimdValue for Var<'_> {
     }
 
     #[inline]
+    #[allow(unsafe_code)] // simba declares it `unsafe`; this body does nothing unsafe.
     unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
         *self = val;
     }

@@ -35,7 +35,10 @@ impl Sweeps {
     ) {
         let nodes = y as usize + 1;
         let end = storage.end_of(y);
-        let (operands, partials) = (&storage.operands[..end], &storage.partials[..end]);
+        let (operands, partials) = (
+            &storage.edges.operands()[..end],
+            &storage.edges.partials()[..end],
+        );
         for buffer in [
             &mut self.tangents,
             &mut self.adjoints,

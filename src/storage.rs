@@ -17,6 +17,8 @@
 //! the local second derivatives of each nonlinear operation, as [`Curvature`] terms; the
 //! first-order recording path only tests a flag for them.
 
+use crate::edges::Edges;
+
 /// Set in the operand index of the first edge of every node.
 pub(crate) const FIRST: u32 = 1 << 31;
 /// The bits of an operand index that name a node.
@@ -29,10 +31,10 @@ const SINK: u32 = 0;
 pub(crate) struct Storage {
     /// Unique per tape and per [`Tape::clear`](crate::Tape::clear); stamped into every Var.
     pub(crate) generation: u32,
-    /// The operand node of each edge, with [`FIRST`] on the first edge of each node.
-    pub(crate) operands: Vec<u32>,
-    /// `∂node/∂operand` of each edge, parallel to `operands`.
-    pub(crate) partials: Vec<f64>,
+    /// The operand node of each edge, with [`FIRST`] on the first edge of each node, and
+    /// `∂node/∂operand`. Its fast path is closed while `extras` is on, so that the
+    /// operations that record extras find out with the comparison they make anyway.
+    pub(crate) edges: Edges,
     /// How many nodes are recorded, the sink included.
     pub(crate) nodes: u32,
     /// An adjoint buffer handed back by a dropped [`Gradients`](crate::Gradients), so that
@@ -71,8 +73,7 @@ impl Storage {
     pub(crate) fn new(generation: u32, edges: usize) -> Self {
         let mut storage = Storage {
             generation,
-            operands: Vec::with_capacity(edges.max(1)),
-            partials: Vec::with_capacity(edges.max(1)),
+            edges: Edges::with_capacity(edges.max(1)),
             nodes: 0,
             spare_adjoints: Vec::new(),
             extras: false,
@@ -88,14 +89,13 @@ impl Storage {
     /// Forgets every node but the sink and takes a new generation; keeps the capacity.
     pub(crate) fn clear(&mut self, generation: u32) {
         self.generation = generation;
-        self.operands.clear();
-        self.partials.clear();
+        self.edges.clear();
         self.curvature.clear();
         self.annotations.clear();
         self.nodes = 0;
         let sink = self.open_node();
         debug_assert_eq!(sink, SINK);
-        self.push_first(SINK, 0.0);
+        self.edges.push(SINK | FIRST, 0.0);
         self.annotate("sink", 0.0);
     }
 
@@ -104,38 +104,38 @@ impl Storage {
         self.nodes as usize - 1
     }
 
-    /// Takes the next node index.
+    /// Takes the next node index. Every node has an edge, so node indices stay below
+    /// [`MAX_EDGES`](crate::edges::MAX_EDGES), which [`Edges`] enforces.
     #[inline(always)]
     fn open_node(&mut self) -> u32 {
         let node = self.nodes;
-        if node > NODE {
-            too_many_nodes();
-        }
         self.nodes = node + 1;
         node
     }
 
-    #[inline(always)]
-    fn push_first(&mut self, operand: u32, partial: f64) {
-        self.operands.push(operand | FIRST);
-        self.partials.push(partial);
-    }
-
-    #[inline(always)]
-    fn push(&mut self, operand: u32, partial: f64) {
-        self.operands.push(operand);
-        self.partials.push(partial);
-    }
-
     /// Records a leaf: an input of the computation, of value `value`.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn leaf(&mut self, value: f64) -> u32 {
         let node = self.open_node();
-        self.push_first(SINK, 0.0);
-        if self.graph {
-            self.annotate("input", value);
-        }
+        self.edges.push(SINK | FIRST, 0.0);
+        self.annotate("input", value);
         node
+    }
+
+    /// Records `n` leaves, whose nodes are the returned one and the `n - 1` after it.
+    pub(crate) fn leaves(&mut self, values: &[f64]) -> u32 {
+        let first = self.nodes;
+        self.edges.push_copies(values.len(), SINK | FIRST, 0.0);
+        if self.graph {
+            for &value in values {
+                self.open_node();
+                self.annotate("input", value);
+            }
+        } else {
+            // At most MAX_EDGES, since each of these nodes has an edge.
+            self.nodes += values.len() as u32;
+        }
+        first
     }
 
     /// Sets which extras operations record.
@@ -143,6 +143,7 @@ impl Storage {
         self.second_order = second_order;
         self.graph = graph;
         self.extras = second_order || graph;
+        self.edges.close_fast_path(self.extras);
     }
 
     /// Records the operation and value of the newest node, if the graph is recorded.
@@ -158,22 +159,33 @@ impl Storage {
         }
     }
 
-    /// Records a node with one operand `a` and partial `da`.
+    /// Records a node with one operand `a` and partial `da`, on the fast path: `None`,
+    /// and nothing recorded, when the tape must grow or records extras.
     #[inline(always)]
-    pub(crate) fn unary(&mut self, a: u32, da: f64) -> u32 {
-        let node = self.open_node();
-        self.push_first(a, da);
-        node
+    pub(crate) fn try_unary(&mut self, a: u32, da: f64) -> Option<u32> {
+        self.edges
+            .try_push([a | FIRST], [da])
+            .then(|| self.open_node())
     }
 
-    /// Records a node with operands `a`, `b` and partials `da`, `db`.
+    /// Records a node with operands `a`, `b` and partials `da`, `db`, on the fast path:
+    /// `None`, and nothing recorded, when the tape must grow or records extras.
     #[inline(always)]
+    pub(crate) fn try_binary(&mut self, a: u32, da: f64, b: u32, db: f64) -> Option<u32> {
+        self.edges
+            .try_push([a | FIRST, b], [da, db])
+            .then(|| self.open_node())
+    }
+
+    /// Records a node with one operand `a` and partial `da`, growing the tape if needed.
+    pub(crate) fn unary(&mut self, a: u32, da: f64) -> u32 {
+        self.nary([(a, da)])
+    }
+
+    /// Records a node with operands `a`, `b` and partials `da`, `db`, growing the tape if
+    /// needed.
     pub(crate) fn binary(&mut self, a: u32, da: f64, b: u32, db: f64) -> u32 {
-        let node = self.open_node();
-        // One capacity check per array rather than one per edge.
-        self.operands.extend_from_slice(&[a | FIRST, b]);
-        self.partials.extend_from_slice(&[da, db]);
-        node
+        self.nary([(a, da), (b, db)])
     }
 
     /// Records a node with the given edges, of which there must be at least one.
@@ -182,9 +194,9 @@ impl Storage {
         let node = self.open_node();
         let mut edges = edges.into_iter();
         let (first, partial) = edges.next().expect("an operation node has an operand");
-        self.push_first(first, partial);
+        self.edges.push(first | FIRST, partial);
         for (operand, partial) in edges {
-            self.push(operand, partial);
+            self.edges.push(operand, partial);
         }
         node
     }
@@ -225,9 +237,9 @@ impl Storage {
     pub(crate) fn end_of(&self, node: u32) -> usize {
         let mut next = self.nodes - 1;
         if node == next {
-            return self.operands.len();
+            return self.edges.len();
         }
-        for (edge, &operand) in self.operands.iter().enumerate().rev() {
+        for (edge, &operand) in self.edges.operands().iter().enumerate().rev() {
             if operand & FIRST != 0 {
                 if next == node + 1 {
                     return edge;
@@ -237,15 +249,6 @@ impl Storage {
         }
         unreachable!("node {node} is not on this tape")
     }
-}
-
-#[cold]
-#[inline(never)]
-fn too_many_nodes() -> ! {
-    panic!(
-        "tapegrad: a Tape holds at most 2^31 nodes; clear the tape between independent \
-         computations (Tape::clear) or split the work over several tapes"
-    )
 }
 
 #[cfg(test)]
@@ -263,11 +266,40 @@ mod tests {
         let e = s.nary([(a, 1.0), (b, 1.0), (d, 1.0)]);
         assert_eq!((a, b, c, d, e), (1, 2, 3, 4, 5));
         assert_eq!(s.len(), 5);
-        assert_eq!(s.operands.len(), 1 + 1 + 1 + 2 + 1 + 3);
-        assert_eq!(s.end_of(e), s.operands.len());
+        assert_eq!(s.edges.len(), 1 + 1 + 1 + 2 + 1 + 3);
+        assert_eq!(s.end_of(e), s.edges.len());
         assert_eq!(s.end_of(d), 6);
         assert_eq!(s.end_of(c), 5);
         assert_eq!(s.end_of(a), 2);
+    }
+
+    #[test]
+    fn the_fast_path_records_what_the_slow_path_records() {
+        let mut fast = Storage::new(1, 100);
+        let mut slow = Storage::new(1, 0);
+        let (a, b) = (fast.leaf(0.0), fast.leaf(0.0));
+        assert_eq!(fast.leaves(&[0.0, 0.0]), 3);
+        let c = fast.try_binary(a, 2.0, b, 3.0).unwrap();
+        let d = fast.try_unary(c, 4.0).unwrap();
+        assert_eq!((a, b, slow.leaf(0.0), slow.leaf(0.0)), (1, 2, 1, 2));
+        slow.leaf(0.0);
+        slow.leaf(0.0);
+        assert_eq!((slow.binary(a, 2.0, b, 3.0), slow.unary(c, 4.0)), (c, d));
+        assert_eq!(fast.edges.operands(), slow.edges.operands());
+        assert_eq!(fast.edges.partials(), slow.edges.partials());
+        assert_eq!(fast.len(), 6);
+    }
+
+    #[test]
+    fn extras_close_the_fast_path() {
+        let mut s = Storage::new(1, 100);
+        let a = s.leaf(0.0);
+        s.set_extras(true, false);
+        assert_eq!(s.try_unary(a, 1.0), None);
+        assert_eq!(s.try_binary(a, 1.0, a, 1.0), None);
+        assert_eq!(s.len(), 1);
+        s.set_extras(false, false);
+        assert_eq!(s.try_unary(a, 1.0), Some(2));
     }
 
     #[test]
@@ -276,11 +308,11 @@ mod tests {
         for _ in 0..50 {
             s.leaf(0.0);
         }
-        let capacity = s.operands.capacity();
+        let capacity = s.edges.capacity();
         s.clear(2);
         assert_eq!(s.len(), 0);
         assert_eq!(s.generation, 2);
-        assert_eq!(s.operands.capacity(), capacity);
-        assert_eq!(s.operands, vec![FIRST]);
+        assert_eq!(s.edges.capacity(), capacity);
+        assert_eq!(s.edges.operands(), [FIRST]);
     }
 }

@@ -95,11 +95,21 @@ impl Tape {
     /// assert_eq!(tape.backward(y).wrt_all(&x), vec![2.0, 4.0, 6.0]);
     /// ```
     pub fn vars(&self, values: &[f64]) -> Vec<Var<'_>> {
+        let mut vars = Vec::with_capacity(values.len());
+        self.push_vars(values, &mut vars);
+        vars
+    }
+
+    /// One new input per value, in order, appended to `vars`: consecutive nodes.
+    fn push_vars<'a>(&self, values: &[f64], vars: &mut Vec<Var<'a>>) {
         self.slot.with(|storage| {
-            values
-                .iter()
-                .map(|&value| Var::node(value, storage.leaf(value), storage.generation))
-                .collect()
+            let first = storage.leaves(values);
+            let generation = storage.generation;
+            vars.extend(
+                (first..)
+                    .zip(values)
+                    .map(|(index, &value)| Var::node(value, index, generation)),
+            );
         })
     }
 
@@ -139,9 +149,16 @@ impl Tape {
     /// A new input whose Var is not tied to a borrow of the tape: for the drivers, which
     /// hand `Var<'static>`s to closures and clear the tape afterwards, so that a Var that
     /// escapes panics on use (its generation is gone) instead of reading another node.
+    #[cfg(feature = "nalgebra")]
     pub(crate) fn input(&self, value: f64) -> Var<'static> {
         self.slot
             .with(|storage| Var::node(value, storage.leaf(value), storage.generation))
+    }
+
+    /// [`input`](Self::input) for each value, appended to `inputs`: consecutive nodes,
+    /// whose gradient [`Gradients::wrt_consecutive`] reads in one copy.
+    pub(crate) fn inputs(&self, values: &[f64], inputs: &mut Vec<Var<'static>>) {
+        self.push_vars(values, inputs);
     }
 
     /// Switches the recording of second derivatives on or off.

@@ -105,12 +105,9 @@ impl<'t> Var<'t> {
         let index = active::record(
             self.generation,
             #[inline(always)]
-            move |tape| {
-                let node = tape.unary(a, d);
-                if tape.extras {
-                    unary_extras(tape, node, op, value, a, d2);
-                }
-                node
+            move |tape| match tape.try_unary(a, d) {
+                Some(node) => node,
+                None => unary_slow(tape, op, value, a, d, d2),
             },
         );
         Var::node(value, index, self.generation)
@@ -152,12 +149,9 @@ impl<'t> Var<'t> {
             let index = active::record(
                 self.generation,
                 #[inline(always)]
-                move |tape| {
-                    let node = tape.binary(a, da, b, db);
-                    if tape.extras {
-                        binary_extras(tape, node, op, value, [a, b], second);
-                    }
-                    node
+                move |tape| match tape.try_binary(a, da, b, db) {
+                    Some(node) => node,
+                    None => binary_slow(tape, op, value, [a, b], [da, db], second),
                 },
             );
             Var::node(value, index, self.generation)
@@ -229,35 +223,39 @@ impl<'t> Var<'t> {
     }
 }
 
-/// What a unary operation records beyond its edge, out of the first-order path: its name
-/// and value for graph pictures, its second derivative on a second-order tape.
+/// A unary operation off the fast path: when the tape must grow, or records extras (the
+/// operation's name and value for graph pictures, its second derivative on a
+/// second-order tape).
 #[cold]
 #[inline(never)]
-fn unary_extras(
+fn unary_slow(
     tape: &mut Storage,
-    node: u32,
     op: &'static str,
     value: f64,
     a: u32,
+    d: f64,
     d2: impl FnOnce() -> f64,
-) {
+) -> u32 {
+    let node = tape.unary(a, d);
     tape.annotate(op, value);
     if tape.second_order {
         tape.curve(node, a, d2());
     }
+    node
 }
 
-/// What a binary operation records beyond its edges (see [`unary_extras`]).
+/// The slow path of a binary operation (see [`unary_slow`]).
 #[cold]
 #[inline(never)]
-fn binary_extras(
+fn binary_slow(
     tape: &mut Storage,
-    node: u32,
     op: &'static str,
     value: f64,
     [a, b]: [u32; 2],
+    [da, db]: [f64; 2],
     second: impl FnOnce() -> [f64; 3],
-) {
+) -> u32 {
+    let node = tape.binary(a, da, b, db);
     tape.annotate(op, value);
     if tape.second_order {
         let [aa, ab, bb] = second();
@@ -265,6 +263,7 @@ fn binary_extras(
         tape.curve_cross(node, a, b, ab);
         tape.curve(node, b, bb);
     }
+    node
 }
 
 impl Default for Var<'_> {
