@@ -10,8 +10,8 @@
 //! (which grows the arrays, or records extras such as second derivatives) for the cost
 //! of that same one comparison.
 
-/// The most edges a tape holds. Every node has at least one edge, so node indices stay
-/// below it too and fit beside the flag bit of an operand index.
+/// The most edges a tape holds, and the most nodes: node indices fit beside the flag bit
+/// of an operand index.
 pub(crate) const MAX_EDGES: usize = (1 << 31) - 1;
 
 /// The edges of a tape: the operand node of each, with its flag bits, and `∂node/∂operand`.
@@ -27,6 +27,9 @@ pub(crate) struct Edges {
     fast_end: usize,
     /// Whether the fast path is closed.
     closed: bool,
+    /// The most edges these arrays may hold: [`MAX_EDGES`] less the nodes that have
+    /// no edge, so that every node index stays below [`MAX_EDGES`].
+    max_len: usize,
 }
 
 impl Edges {
@@ -39,6 +42,7 @@ impl Edges {
             len: 0,
             fast_end: capacity,
             closed: false,
+            max_len: MAX_EDGES,
         }
     }
 
@@ -69,6 +73,19 @@ impl Edges {
     /// Forgets every edge and keeps the memory.
     pub(crate) fn clear(&mut self) {
         self.len = 0;
+        self.max_len = MAX_EDGES;
+    }
+
+    /// Lowers the most edges the arrays may hold by `nodes`, for nodes without an edge.
+    ///
+    /// # Panics
+    ///
+    /// If fewer edges than `nodes` remain before the limit.
+    pub(crate) fn reserve_edgeless_nodes(&mut self, nodes: usize) {
+        if self.len.saturating_add(nodes) > self.max_len {
+            too_many_edges();
+        }
+        self.max_len -= nodes;
     }
 
     /// Closes the fast path (every [`try_push`](Self::try_push) fails) or opens it.
@@ -130,10 +147,10 @@ impl Edges {
         if needed <= self.operands.len() {
             return;
         }
-        if needed > MAX_EDGES {
+        if needed > self.max_len {
             too_many_edges();
         }
-        let capacity = needed.max(2 * self.operands.len()).clamp(64, MAX_EDGES);
+        let capacity = std::cmp::min(needed.max(2 * self.operands.len()).max(64), self.max_len);
         self.operands.resize(capacity, 0);
         self.partials.resize(capacity, 0.0);
         self.close_fast_path(self.closed);
@@ -144,8 +161,8 @@ impl Edges {
 #[inline(never)]
 fn too_many_edges() -> ! {
     panic!(
-        "tapegrad: a Tape holds at most 2^31 - 1 edges (one per operand of each operation); \
-         clear the tape between independent computations (Tape::clear) or split the work \
+        "tapegrad: a Tape holds at most 2^31 - 1 nodes and edges (an edge per operand of \
+         each operation, and per input made after the first operation); clear the tape between independent computations (Tape::clear) or split the work \
          over several tapes"
     )
 }
@@ -191,5 +208,14 @@ mod tests {
         edges.clear();
         assert_eq!(edges.len(), 0);
         assert!(edges.capacity() >= 100);
+    }
+
+    #[test]
+    fn nodes_without_edges_lower_the_limit() {
+        let mut edges = Edges::with_capacity(0);
+        edges.reserve_edgeless_nodes(MAX_EDGES - 3);
+        edges.push_copies(3, 0, 0.0);
+        let full = std::panic::catch_unwind(move || edges.push(0, 0.0));
+        assert!(full.is_err());
     }
 }

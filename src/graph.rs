@@ -140,9 +140,12 @@ impl Graph {
     fn build(storage: &Storage, y: u32) -> Result<Graph, GraphError> {
         let end = storage.end_of(y);
         let operands = &storage.edges.operands()[..end];
-        // Where the edges of each node start.
+        // Where the edges of each node start: the sink's at 0, then the leading leaves',
+        // which have none, then one start per first edge.
         let mut starts = Vec::with_capacity(y as usize + 2);
-        for (edge, &operand) in operands.iter().enumerate() {
+        starts.push(0);
+        starts.resize(storage.leading as usize + 1, 1);
+        for (edge, &operand) in operands.iter().enumerate().skip(1) {
             if operand & FIRST != 0 {
                 starts.push(edge);
             }

@@ -53,9 +53,10 @@ impl Sweeps {
             }
         }
 
-        // Forward: node 0 is the sink; its edge is skipped, the next edge starts node 1.
+        // Forward: node 0 is the sink; its edge is skipped, and the next edge starts the
+        // first node after the leading leaves, which have no edge.
         let tangents = &mut self.tangents;
-        let mut node = 0;
+        let mut node = storage.leading as usize;
         for (&operand, &partial) in operands.iter().zip(partials).skip(1) {
             node += (operand / FIRST) as usize;
             let tangent = tangents[(operand & NODE) as usize];

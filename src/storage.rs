@@ -10,8 +10,11 @@
 //! begins. So an operation of one operand costs 12 bytes of tape, one of two operands
 //! 24 bytes, and nothing else is stored per node.
 //!
-//! Node 0 is a *sink*: every leaf gets one edge to it with partial `0.0`, so that leaves
+//! Node 0 is a *sink*: a leaf gets one edge to it with partial `0.0`, so that leaves
 //! are nodes like any other. Its adjoint collects nothing of use and is never read.
+//! The *leading* leaves — those made before any operation, as the inputs of a function
+//! usually are — get no edge at all: they are nodes `1..=leading`, and the first edge
+//! after the sink's belongs to node `leading + 1`.
 //!
 //! A tape in *second-order* mode (used by the `hessian` and `hvp` drivers) also records
 //! the local second derivatives of each nonlinear operation, as [`Curvature`] terms; the
@@ -37,6 +40,9 @@ pub(crate) struct Storage {
     pub(crate) edges: Edges,
     /// How many nodes are recorded, the sink included.
     pub(crate) nodes: u32,
+    /// How many leaves were made before any operation: nodes `1..=leading`, which have
+    /// no edge.
+    pub(crate) leading: u32,
     /// An adjoint buffer handed back by a dropped [`Gradients`](crate::Gradients), so that
     /// a training loop's `backward` reuses it instead of allocating.
     pub(crate) spare_adjoints: Vec<f64>,
@@ -75,6 +81,7 @@ impl Storage {
             generation,
             edges: Edges::with_capacity(edges.max(1)),
             nodes: 0,
+            leading: 0,
             spare_adjoints: Vec::new(),
             extras: false,
             second_order: false,
@@ -93,6 +100,7 @@ impl Storage {
         self.curvature.clear();
         self.annotations.clear();
         self.nodes = 0;
+        self.leading = 0;
         let sink = self.open_node();
         debug_assert_eq!(sink, SINK);
         self.edges.push(SINK | FIRST, 0.0);
@@ -104,8 +112,9 @@ impl Storage {
         self.nodes as usize - 1
     }
 
-    /// Takes the next node index. Every node has an edge, so node indices stay below
-    /// [`MAX_EDGES`](crate::edges::MAX_EDGES), which [`Edges`] enforces.
+    /// Takes the next node index. Every node but the leading leaves has an edge, and
+    /// [`Edges`] counts those against its limit too, so node indices stay below
+    /// [`MAX_EDGES`](crate::edges::MAX_EDGES).
     #[inline(always)]
     fn open_node(&mut self) -> u32 {
         let node = self.nodes;
@@ -116,23 +125,31 @@ impl Storage {
     /// Records a leaf: an input of the computation, of value `value`.
     #[inline]
     pub(crate) fn leaf(&mut self, value: f64) -> u32 {
-        let node = self.open_node();
-        self.edges.push(SINK | FIRST, 0.0);
-        self.annotate("input", value);
-        node
+        self.leaves(&[value])
+    }
+
+    /// Whether nothing but leaves is recorded, so that a new leaf is a leading one.
+    fn only_leaves(&self) -> bool {
+        // The sink's edge is the only one.
+        self.edges.len() == 1
     }
 
     /// Records `n` leaves, whose nodes are the returned one and the `n - 1` after it.
     pub(crate) fn leaves(&mut self, values: &[f64]) -> u32 {
         let first = self.nodes;
-        self.edges.push_copies(values.len(), SINK | FIRST, 0.0);
+        if self.only_leaves() {
+            self.edges.reserve_edgeless_nodes(values.len());
+            self.leading += values.len() as u32;
+        } else {
+            self.edges.push_copies(values.len(), SINK | FIRST, 0.0);
+        }
+        // Both branches checked that the nodes stay below MAX_EDGES.
         if self.graph {
             for &value in values {
                 self.open_node();
                 self.annotate("input", value);
             }
         } else {
-            // At most MAX_EDGES, since each of these nodes has an edge.
             self.nodes += values.len() as u32;
         }
         first
@@ -235,6 +252,10 @@ impl Storage {
     /// Free for the newest node; for an older one it scans the operand indices recorded
     /// after it, once per backward sweep.
     pub(crate) fn end_of(&self, node: u32) -> usize {
+        if node <= self.leading {
+            // A leading leaf has no edge: it ends with the sink's.
+            return 1;
+        }
         let mut next = self.nodes - 1;
         if node == next {
             return self.edges.len();
@@ -266,11 +287,17 @@ mod tests {
         let e = s.nary([(a, 1.0), (b, 1.0), (d, 1.0)]);
         assert_eq!((a, b, c, d, e), (1, 2, 3, 4, 5));
         assert_eq!(s.len(), 5);
-        assert_eq!(s.edges.len(), 1 + 1 + 1 + 2 + 1 + 3);
+        // The sink's edge, none for the leading leaves a and b, then c's, d's and e's.
+        assert_eq!(s.edges.len(), 1 + 2 + 1 + 3);
         assert_eq!(s.end_of(e), s.edges.len());
-        assert_eq!(s.end_of(d), 6);
-        assert_eq!(s.end_of(c), 5);
-        assert_eq!(s.end_of(a), 2);
+        assert_eq!(s.end_of(d), 4);
+        assert_eq!(s.end_of(c), 3);
+        assert_eq!(s.end_of(b), 1);
+        assert_eq!(s.end_of(a), 1);
+        // A leaf after an operation has an edge to the sink.
+        let f = s.leaf(0.0);
+        assert_eq!((f, s.end_of(f), s.end_of(e)), (6, 8, 7));
+        assert_eq!(s.edges.operands()[7], FIRST);
     }
 
     #[test]

@@ -189,6 +189,33 @@ fn backward_of_a_leaf_and_of_a_constant() {
 }
 
 #[test]
+fn inputs_made_before_and_after_operations() {
+    // Inputs made before any operation are stored without an edge, later ones with one:
+    // both must read back the same.
+    let tape = Tape::new();
+    let x = tape.vars(&[2.0, 3.0]);
+    let p = x[0] * x[1];
+    let z = tape.var(4.0);
+    let w = tape.vars(&[5.0, 7.0]);
+    let y = p * z + w[0] * x[0];
+    assert_eq!(y.value(), 2.0 * 3.0 * 4.0 + 5.0 * 2.0);
+    let grads = tape.backward(y);
+    // ∂y/∂x0 = x1 z + w0, ∂y/∂x1 = x0 z, ∂y/∂z = x0 x1, ∂y/∂w0 = x0, ∂y/∂w1 = 0.
+    assert_eq!(
+        grads.wrt_all(&[x[0], x[1], z, w[0], w[1]]),
+        vec![3.0 * 4.0 + 5.0, 2.0 * 4.0, 6.0, 2.0, 0.0]
+    );
+    let grads = tape.backward(p);
+    assert_eq!(grads.wrt_all(&[x[0], x[1], z]), vec![3.0, 2.0, 0.0]);
+    for leaf in [x[1], z, w[1]] {
+        let grads = tape.backward(leaf);
+        assert_eq!(grads[leaf], 1.0);
+        assert_eq!(grads[x[0]], 0.0);
+    }
+    assert_eq!(tape.len(), 2 + 1 + 1 + 2 + 3);
+}
+
+#[test]
 fn tape_length_clear_and_capacity() {
     let mut tape = Tape::with_capacity(100);
     assert!(tape.is_empty());
