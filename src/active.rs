@@ -1,4 +1,5 @@
-//! Where the tapes of a thread live, and the only `unsafe` code of the crate.
+//! Where the tapes of a thread live. With [`edges`](crate::edges), the only `unsafe` code
+//! of the crate.
 //!
 //! A [`Var`](crate::Var) is plain data — a value, a node index and a generation — so that
 //! it is `Copy`, `Send`, `Sync` and can be a nalgebra scalar. It holds no pointer to its
