@@ -89,12 +89,12 @@ trait Function {
     fn tapegrad(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
         tapegrad::gradient_into(|v| self.generic(v), x, gradient)
     }
-    /// How many nodes tapegrad records for one gradient.
-    fn tapegrad_nodes(&self) -> usize {
+    /// How many nodes tapegrad records for one gradient, and their bytes.
+    fn tapegrad_nodes(&self) -> (usize, usize) {
         let tape = Tape::new();
         let x = tape.vars(self.point());
         black_box(self.generic(&x));
-        tape.len()
+        (tape.len(), tape.memory())
     }
 }
 
@@ -444,11 +444,11 @@ impl Function for Mlp {
         let (workspace, scores) = &mut *self.var_buffers.borrow_mut();
         tapegrad::gradient_into(|p| self.nn_loss(p, workspace, scores), x, gradient)
     }
-    fn tapegrad_nodes(&self) -> usize {
+    fn tapegrad_nodes(&self) -> (usize, usize) {
         let tape = Tape::new();
         let p = tape.vars(&self.parameters);
         black_box(self.nn_loss(&p, &mut Workspace::new(), &mut Vec::new()));
-        tape.len()
+        (tape.len(), tape.memory())
     }
 }
 
@@ -1029,6 +1029,7 @@ struct Row {
     describe: String,
     seconds: [Option<f64>; TOOLS.len()],
     tapegrad_nodes: usize,
+    tapegrad_bytes: usize,
     reverse_nodes: usize,
     ad_trait_nodes: usize,
 }
@@ -1066,7 +1067,7 @@ fn run<F: Function>(f: &F) -> Row {
             (lo.min(g.abs()), hi.max(g.abs()))
         });
     let subnormal = reference.iter().filter(|g| g.is_subnormal()).count();
-    let tapegrad_nodes = f.tapegrad_nodes();
+    let (tapegrad_nodes, tapegrad_bytes) = f.tapegrad_nodes();
     println!(
         "{name}: {n} inputs, gradient entries from {smallest:.1e} to {largest:.1e} in size, \
          {subnormal} subnormal, {tapegrad_nodes} tapegrad nodes"
@@ -1189,6 +1190,7 @@ fn run<F: Function>(f: &F) -> Row {
         describe: f.describe(),
         seconds,
         tapegrad_nodes,
+        tapegrad_bytes,
         reverse_nodes,
         ad_trait_nodes,
     }
@@ -1277,19 +1279,32 @@ fn print_table(rows: &[Row]) {
     }
 
     println!();
+    let ad_trait_node_bytes = std::mem::size_of::<ComputationGraphNode>();
     println!(
-        "Tape size of one gradient (inputs and operation results, not constants). \
-         reverse stores {REVERSE_NODE_BYTES} bytes per node, ad_trait {} bytes per node; \
-         echidna does not tell its tape's length.",
-        std::mem::size_of::<ComputationGraphNode>()
+        "Tape size of one gradient: nodes (inputs and operation results, not constants) and \
+         bytes of tape (tapegrad: `Tape::memory`, 12 bytes per operand edge; reverse: \
+         {REVERSE_NODE_BYTES} bytes per node; ad_trait: {ad_trait_node_bytes} bytes per node; \
+         echidna does not tell its tape's length). The sweep adds tapegrad's adjoints, 8 \
+         bytes per node."
     );
     println!();
-    println!("| function | tapegrad nodes | reverse nodes | ad_trait nodes |");
-    println!("|---|---:|---:|---:|");
+    println!(
+        "| function | tapegrad nodes | tapegrad bytes (per node) | reverse nodes | reverse bytes \
+         | ad_trait nodes | ad_trait bytes |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let kib = |bytes: usize| format!("{:.0} KiB", bytes as f64 / 1024.0);
     for row in rows {
         println!(
-            "| {} | {} | {} | {} |",
-            row.name, row.tapegrad_nodes, row.reverse_nodes, row.ad_trait_nodes
+            "| {} | {} | {} ({:.1}) | {} | {} | {} | {} |",
+            row.name,
+            row.tapegrad_nodes,
+            kib(row.tapegrad_bytes),
+            row.tapegrad_bytes as f64 / row.tapegrad_nodes as f64,
+            row.reverse_nodes,
+            kib(row.reverse_nodes * REVERSE_NODE_BYTES),
+            row.ad_trait_nodes,
+            kib(row.ad_trait_nodes * ad_trait_node_bytes),
         );
     }
 }

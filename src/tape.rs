@@ -6,6 +6,9 @@ use crate::gradients::{self, Gradients};
 use crate::second_order::Sweeps;
 use crate::var::Var;
 
+/// The bytes of one recorded edge: a `u32` operand index and an `f64` partial.
+const EDGE_BYTES: usize = std::mem::size_of::<u32>() + std::mem::size_of::<f64>();
+
 /// The record of a computation: every operation on its [`Var`]s, in order, with the local
 /// partial derivatives of each.
 ///
@@ -130,6 +133,24 @@ impl Tape {
     /// How many nodes are recorded: inputs and operation results, not constants.
     pub fn len(&self) -> usize {
         self.slot.with(|storage| storage.len())
+    }
+
+    /// Bytes of memory that the recorded operations take on the tape: 12 per operand of
+    /// each operation (its node index and the partial derivative), so 12 for `x.sin()`
+    /// and 24 for `a * b`, plus 12 for each input made after the first operation.
+    /// The backward sweep adds 8 bytes per node for the adjoints.
+    ///
+    /// ```
+    /// # use tapegrad::Tape;
+    /// let tape = Tape::new();
+    /// let x = tape.vars(&[1.0, 2.0]);
+    /// let _y = (x[0] * x[1]).sin();
+    /// assert_eq!((tape.len(), tape.memory()), (4, 24 + 12));
+    /// ```
+    pub fn memory(&self) -> usize {
+        // The sink's edge is bookkeeping, not a recorded operation.
+        self.slot
+            .with(|storage| (storage.edges.len() - 1) * EDGE_BYTES)
     }
 
     /// Whether nothing is recorded.
