@@ -128,6 +128,34 @@ impl Edges {
         self.len += 1;
     }
 
+    /// Appends the edges of one node, with `first` added to the operand index of the first,
+    /// and returns how many there were.
+    #[inline]
+    pub(crate) fn push_node(
+        &mut self,
+        first: u32,
+        edges: impl Iterator<Item = (u32, f64)>,
+    ) -> usize {
+        let (lower, upper) = edges.size_hint();
+        self.reserve(upper.unwrap_or(lower));
+        let start = self.len;
+        let mut len = start;
+        for (operand, partial) in edges {
+            if len == self.operands.len() {
+                self.len = len;
+                self.reserve(1);
+            }
+            self.operands[len] = operand;
+            self.partials[len] = partial;
+            len += 1;
+        }
+        if len > start {
+            self.operands[start] |= first;
+        }
+        self.len = len;
+        len - start
+    }
+
     /// Appends `n` copies of one edge (the edges of `n` leaves).
     pub(crate) fn push_copies(&mut self, n: usize, operand: u32, partial: f64) {
         self.reserve(n);
@@ -208,6 +236,21 @@ mod tests {
         edges.clear();
         assert_eq!(edges.len(), 0);
         assert!(edges.capacity() >= 100);
+    }
+
+    #[test]
+    fn a_node_of_many_edges_grows_the_arrays_and_flags_its_first_edge() {
+        let mut edges = Edges::with_capacity(3);
+        assert!(edges.try_push([7], [0.5]));
+        // An iterator that does not tell its length, so that the arrays grow midway.
+        let many = (0..100u32).filter(|_| true).map(|i| (i, f64::from(i)));
+        assert_eq!(edges.push_node(1 << 31, many), 100);
+        assert_eq!(edges.len(), 101);
+        assert_eq!(edges.operands()[..3], [7, 1 << 31, 1]);
+        assert_eq!(edges.operands()[100], 99);
+        assert_eq!(edges.partials()[100], 99.0);
+        assert_eq!(edges.push_node(1 << 31, std::iter::empty()), 0);
+        assert_eq!(edges.len(), 101);
     }
 
     #[test]

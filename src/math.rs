@@ -6,7 +6,8 @@
 
 use std::num::FpCategory;
 
-use crate::var::Var;
+use crate::active::CONSTANT;
+use crate::var::{Var, common_generation};
 
 // The arithmetic behind the operators of `ops.rs`.
 impl<'t> Var<'t> {
@@ -97,12 +98,16 @@ impl<'t> Var<'t> {
             xs.len(),
             ys.len()
         );
-        let value = xs
-            .iter()
-            .zip(ys)
-            .fold(-0.0, |sum, (x, y)| sum + x.value * y.value);
+        let (value, generation) =
+            xs.iter()
+                .zip(ys)
+                .fold((-0.0, CONSTANT), |(sum, generation), (&x, &y)| {
+                    let generation = common_generation(common_generation(generation, x), y);
+                    (sum + x.value * y.value, generation)
+                });
         let pairs = xs.iter().zip(ys);
-        Var::nary_curved(
+        Var::nary_on(
+            generation,
             "dot",
             value,
             pairs

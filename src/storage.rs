@@ -208,14 +208,9 @@ impl Storage {
     /// Records a node with the given edges, of which there must be at least one.
     #[inline]
     pub(crate) fn nary(&mut self, edges: impl IntoIterator<Item = (u32, f64)>) -> u32 {
-        let node = self.open_node();
-        let mut edges = edges.into_iter();
-        let (first, partial) = edges.next().expect("an operation node has an operand");
-        self.edges.push(first | FIRST, partial);
-        for (operand, partial) in edges {
-            self.edges.push(operand, partial);
-        }
-        node
+        let count = self.edges.push_node(FIRST, edges.into_iter());
+        assert!(count > 0, "an operation node has an operand");
+        self.open_node()
     }
 
     /// Records `∂²node/∂a² = value`, if nonzero.

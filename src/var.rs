@@ -189,15 +189,25 @@ impl<'t> Var<'t> {
         C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
     {
         let edges = edges.into_iter();
-        let mut generation = CONSTANT;
-        for (var, _) in edges.clone() {
-            if var.generation != CONSTANT && var.generation != generation {
-                if generation != CONSTANT {
-                    active::mixed_tapes(generation, var.generation);
-                }
-                generation = var.generation;
-            }
-        }
+        let generation = edges.clone().fold(CONSTANT, |generation, (var, _)| {
+            common_generation(generation, var)
+        });
+        Var::nary_on(generation, op, value, edges, crosses)
+    }
+
+    /// [`nary_curved`](Self::nary_curved) once `generation`, the operands' common
+    /// generation (see [`common_generation`]), is known.
+    pub(crate) fn nary_on<I, C>(
+        generation: u32,
+        op: &'static str,
+        value: f64,
+        edges: I,
+        crosses: impl FnOnce() -> C,
+    ) -> Self
+    where
+        I: Iterator<Item = (Var<'t>, f64)>,
+        C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
+    {
         if generation == CONSTANT {
             return Var::constant(value);
         }
@@ -220,6 +230,23 @@ impl<'t> Var<'t> {
             node
         });
         Var::node(value, index, generation)
+    }
+}
+
+/// The generation of the operands so far, `generation`, with `var`'s: the one
+/// generation of all that are not constants, or [`CONSTANT`] if all are.
+///
+/// # Panics
+///
+/// If `var` and the operands so far belong to two different tapes.
+#[inline(always)]
+pub(crate) fn common_generation(generation: u32, var: Var<'_>) -> u32 {
+    if var.generation == CONSTANT || var.generation == generation {
+        generation
+    } else if generation == CONSTANT {
+        var.generation
+    } else {
+        active::mixed_tapes(generation, var.generation)
     }
 }
 
