@@ -243,7 +243,7 @@ mod tests {
         let mut edges = Edges::with_capacity(3);
         assert!(edges.try_push([7], [0.5]));
         // An iterator that does not tell its length, so that the arrays grow midway.
-        let many = (0..100u32).filter(|_| true).map(|i| (i, f64::from(i)));
+        let many = (0u32..).take_while(|&i| i < 100).map(|i| (i, f64::from(i)));
         assert_eq!(edges.push_node(1 << 31, many), 100);
         assert_eq!(edges.len(), 101);
         assert_eq!(edges.operands()[..3], [7, 1 << 31, 1]);
