@@ -17,7 +17,8 @@ use std::iter::{Product, Sum};
 use std::ops::SubAssign;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub};
 
-use crate::var::Var;
+use crate::active::CONSTANT;
+use crate::var::{Var, common_generation};
 
 /// Implements `$Op` and `$OpAssign` for every operand combination through `Var::$core`.
 macro_rules! binary_operator {
@@ -107,12 +108,14 @@ impl<'t> Sum for Var<'t> {
         let mut len = 0;
         let mut total: Option<Var<'t>> = None;
         let mut value = -0.0;
+        let mut generation = CONSTANT;
         for x in iter {
             if !x.is_constant() {
                 if len == SUM_CHUNK {
-                    total = Some(sum_chunk(total, &chunk, value));
+                    total = Some(sum_chunk(generation, total, &chunk, value));
                     len = 0;
                 }
+                generation = common_generation(generation, x);
                 chunk[len] = x;
                 len += 1;
             }
@@ -121,14 +124,25 @@ impl<'t> Sum for Var<'t> {
         if len == 0 && total.is_none() {
             return Var::constant(value);
         }
-        sum_chunk(total, &chunk[..len], value)
+        sum_chunk(generation, total, &chunk[..len], value)
     }
 }
 
-/// One node for `total + Σ chunk`, whose value is `value`.
-fn sum_chunk<'t>(total: Option<Var<'t>>, chunk: &[Var<'t>], value: f64) -> Var<'t> {
+/// One node for `total + Σ chunk`, whose value is `value`, on the tape of `generation`.
+fn sum_chunk<'t>(
+    generation: u32,
+    total: Option<Var<'t>>,
+    chunk: &[Var<'t>],
+    value: f64,
+) -> Var<'t> {
     let edges = total.into_iter().chain(chunk.iter().copied());
-    Var::nary("sum", value, edges.map(|x| (x, 1.0)))
+    Var::nary_on(
+        generation,
+        "sum",
+        value,
+        edges.map(|x| (x, 1.0)),
+        std::iter::empty,
+    )
 }
 
 impl<'a, 't> Sum<&'a Var<'t>> for Var<'t> {
