@@ -303,7 +303,7 @@ pub const TERNARY: &[(&str, &[f64], f64, &[f64])] = &[
     ("mul_add", &[0.1, 0.2, -0.020000000000000004], -1.6653345369377347e-18, &[0.2, 0.1, 1.0]),
 ];
 
-/// Expressions built of several operations; the name is matched in tests/reference.rs.
+/// Expressions built of several operations; the name is matched in tests/reference/dispatch.rs.
 pub const COMPOSITE: &[(&str, &[f64], f64, &[f64])] = &[
     ("exp(sin(x)*y)/(1+x*x)", &[0.5, 1.5], 1.6421309474337402, &[0.8479534677655579, 0.7872795139320511]),
     ("exp(sin(x)*y)/(1+x*x)", &[-2.0, 0.3], 0.15225064430971044, &[0.10279292825024329, -0.1384411191033718]),

@@ -244,7 +244,7 @@ TERNARY = [
       (0.1, 0.2, -0.020000000000000004)]),
 ]
 
-# Smooth expressions of several variables; tests/reference.rs writes each again in Rust,
+# Smooth expressions of several variables; tests/reference/dispatch.rs writes each again in Rust,
 # in a match arm whose pattern is the name given here.
 COMPOSITE = [
     ("exp(sin(x)*y)/(1+x*x)", sp.exp(sp.sin(x) * y) / (1 + x * x), None,
@@ -458,7 +458,7 @@ def first_order():
     lines += table("BINARY", "Methods and operators of two Vars.", binary)
     lines += table("TERNARY", "Methods of three Vars.", ternary)
     lines += table("COMPOSITE", "Expressions built of several operations; the name "
-                   "is matched in tests/reference.rs.", composite)
+                   "is matched in tests/reference/dispatch.rs.", composite)
     return lines
 
 
