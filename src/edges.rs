@@ -23,7 +23,8 @@ pub(crate) struct Edges {
     partials: Vec<f64>,
     /// How many edges are in use.
     len: usize,
-    /// How far the fast path may fill: `operands.len()` when open, 0 when closed.
+    /// How far the fast path may fill: `operands.len()`, or `max_len` if smaller, when
+    /// open; 0 when closed.
     fast_end: usize,
     /// Whether the fast path is closed.
     closed: bool,
@@ -74,6 +75,7 @@ impl Edges {
     pub(crate) fn clear(&mut self) {
         self.len = 0;
         self.max_len = MAX_EDGES;
+        self.close_fast_path(self.closed);
     }
 
     /// Lowers the most edges the arrays may hold by `nodes`, for nodes without an edge.
@@ -86,12 +88,17 @@ impl Edges {
             too_many_edges();
         }
         self.max_len -= nodes;
+        self.close_fast_path(self.closed);
     }
 
     /// Closes the fast path (every [`try_push`](Self::try_push) fails) or opens it.
     pub(crate) fn close_fast_path(&mut self, closed: bool) {
         self.closed = closed;
-        self.fast_end = if closed { 0 } else { self.operands.len() };
+        self.fast_end = if closed {
+            0
+        } else {
+            self.operands.len().min(self.max_len)
+        };
     }
 
     /// Appends the `K` edges if the fast path is open and they fit, else returns `false`
@@ -109,8 +116,9 @@ impl Edges {
         }
         for k in 0..K {
             // SAFETY: `len + K ≤ fast_end ≤ operands.len() == partials.len()`: `fast_end`
-            // is 0 or the arrays' common length, set together with it in
-            // `close_fast_path` and `reserve`, the only places that change either.
+            // is 0 or at most the arrays' common length, and is set again by
+            // `close_fast_path` whenever that length or `max_len` changes (`reserve`,
+            // `reserve_edgeless_nodes`, `clear`), the only places that change them.
             unsafe {
                 *self.operands.get_unchecked_mut(len + k) = operands[k];
                 *self.partials.get_unchecked_mut(len + k) = partials[k];
@@ -260,5 +268,18 @@ mod tests {
         edges.push_copies(3, 0, 0.0);
         let full = std::panic::catch_unwind(move || edges.push(0, 0.0));
         assert!(full.is_err());
+    }
+
+    #[test]
+    fn the_fast_path_stops_at_the_limit_too() {
+        // Room for 10 edges, but only 4 left below the limit.
+        let mut edges = Edges::with_capacity(10);
+        edges.reserve_edgeless_nodes(MAX_EDGES - 4);
+        assert!(edges.try_push([1, 2], [1.0, 2.0]));
+        assert!(edges.try_push([3, 4], [3.0, 4.0]));
+        assert!(!edges.try_push([5], [5.0]));
+        // A clear lifts the limit again.
+        edges.clear();
+        assert!(edges.try_push([1, 2, 3, 4, 5], [0.0; 5]));
     }
 }
