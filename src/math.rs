@@ -1,5 +1,7 @@
 //! Elementary functions: each computes its value and its local partial derivatives, then
-//! records them with one call of [`Var::unary`], [`Var::binary`] or [`Var::nary`].
+//! records them with one call of [`Var::unary`] or [`Var::binary`] (or their `_curved`
+//! forms, which add second derivatives), or of [`Var::nary_curved`] or [`Var::nary_on`]
+//! for a node of many operands.
 //!
 //! Where a function has a kink or an edge, its doc comment states the derivative used
 //! there.
@@ -68,8 +70,11 @@ impl<'t> Var<'t> {
     /// assert_eq!(tape.len(), 4); // three inputs, one sum
     /// ```
     pub fn sum(xs: &[Var<'t>]) -> Self {
-        let value = xs.iter().fold(-0.0, |sum, x| sum + x.value);
-        Var::nary("sum", value, xs.iter().map(|&x| (x, 1.0)))
+        let (value, generation) = xs.iter().fold((-0.0, CONSTANT), |(sum, generation), &x| {
+            (sum + x.value, common_generation(generation, x))
+        });
+        let edges = xs.iter().map(|&x| (x, 1.0));
+        Var::nary_on(generation, "sum", value, edges, std::iter::empty)
     }
 
     /// `Σ xs[i] * ys[i]`, recorded as one node: the partial with respect to `xs[i]` is

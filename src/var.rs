@@ -164,19 +164,11 @@ impl<'t> Var<'t> {
         }
     }
 
-    /// Records `value = op(operands)` with one partial per operand, as one node.
-    /// Constants among the operands are left out of the record.
-    pub(crate) fn nary<I>(op: &'static str, value: f64, edges: I) -> Self
-    where
-        I: IntoIterator<Item = (Var<'t>, f64)>,
-        I::IntoIter: Clone,
-    {
-        Var::nary_curved(op, value, edges, std::iter::empty)
-    }
-
-    /// Records `value = op(operands)` as [`nary`](Self::nary) does and, on a
-    /// second-order tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
-    /// `∂²value/∂a∂b = 1`, the only second derivatives of a sum of products.
+    /// Records `value = op(operands)` with one partial per operand, as one node, and, on
+    /// a second-order tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
+    /// `∂²value/∂a∂b = 1`, the only second derivatives of a sum of products (a sum has
+    /// none: `std::iter::empty`). Constants among the operands are left out of the
+    /// record.
     pub(crate) fn nary_curved<I, C>(
         op: &'static str,
         value: f64,
