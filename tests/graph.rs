@@ -5,6 +5,32 @@ use tapegrad::Tape;
 use tapegrad::graph::{GraphError, MAX_NODES};
 
 #[test]
+fn inputs_made_after_an_operation_are_drawn_like_the_first_ones() {
+    // Inputs made before any operation are stored without an edge, later ones with an
+    // edge to a sink node: the picture must not tell them apart.
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(2.0);
+    let doubled = x * 3.0;
+    let late = tape.var(5.0);
+    let y = doubled * late + x;
+    let grads = tape.backward(y);
+    let graph = tape.graph(y).unwrap().gradients(&grads);
+    let ops: Vec<&str> = graph.nodes().iter().map(|n| n.op).collect();
+    assert_eq!(ops, ["input", "*", "input", "*", "+"]);
+    let mut edges = graph.edges().to_vec();
+    edges.sort_unstable();
+    // x -> *3 (1); 1, late -> * (3); 3, x -> + (4)
+    assert_eq!(edges, [(0, 1), (0, 4), (1, 3), (2, 3), (3, 4)]);
+    let gradients: Vec<Option<f64>> = graph.nodes().iter().map(|n| n.gradient).collect();
+    // dy/dx = 3 late + 1, dy/d(3x) = late, dy/dlate = 3x.
+    assert_eq!(
+        gradients,
+        [Some(16.0), Some(5.0), Some(6.0), Some(1.0), Some(1.0)]
+    );
+}
+
+#[test]
 fn a_neuron_has_the_expected_nodes_and_edges() {
     let mut tape = Tape::new();
     tape.record_graph(true);
