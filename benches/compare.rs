@@ -1,5 +1,7 @@
 //! tapegrad next to other Rust automatic-differentiation crates, in one run:
-//! `cargo bench --bench compare` prints one table, in about 15 seconds once built.
+//! `cargo bench --bench compare` prints one table, in about 15 seconds once built, and
+//! for `chain` the time of the `f64` function computing its partials too, the floor of
+//! any reverse mode whose partials are `f64`'s.
 //!
 //! Each function is written once, generic over `num_traits::Float`, and run on `f64`
 //! (the baseline), on tapegrad's `Var`, on echidna's `Reverse<f64>` (a `Float`), on
@@ -50,6 +52,9 @@ const TOLERANCE: f64 = 1e-10;
 /// one tangent per input through every operation, so only small `n` are worth timing.
 const FORWARD_INPUTS: usize = 100;
 
+/// The cell of [`Function::plain_with_partials`], after the tools' cells.
+const FLOOR: usize = TOOLS.len();
+
 /// The tools, in the order of the table's columns.
 const TOOLS: [&str; 6] = [
     "f64", "tapegrad", "ad_trait", "echidna", "reverse", "num-dual",
@@ -84,6 +89,13 @@ trait Function {
     /// The plain `f64` evaluation.
     fn plain(&self, x: &[f64]) -> f64 {
         self.generic(x)
+    }
+    /// The plain `f64` evaluation together with every local partial derivative that a
+    /// tape records for it, computed as `f64` computes them and then dropped: no tape,
+    /// no sweep. Any reverse mode whose partials equal `f64`'s needs at least this
+    /// time. Only where the partials cost more than the function ([`Chain`]).
+    fn plain_with_partials(&self, _x: &[f64]) -> Option<f64> {
+        None
     }
     /// tapegrad's gradient, through the per-thread tape that `gradient_into` reuses.
     fn tapegrad(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
@@ -155,6 +167,19 @@ impl Function for Chain {
             };
         }
         t
+    }
+    fn plain_with_partials(&self, x: &[f64]) -> Option<f64> {
+        // Each step needs the other one of sin and cos of both arguments, as the
+        // derivative of the one it takes: four libm evaluations instead of two.
+        let mut t = x[0];
+        for (step, &r) in self.indices.iter().enumerate() {
+            let (sin_t, cos_t) = t.sin_cos();
+            let u = if step % 2 == 0 { cos_t } else { sin_t } * x[r];
+            let (sin_u, cos_u) = u.sin_cos();
+            black_box((sin_t, cos_t, sin_u, cos_u));
+            t = if step % 2 == 0 { sin_u } else { cos_u };
+        }
+        Some(t)
     }
 }
 
@@ -1028,6 +1053,8 @@ struct Row {
     name: &'static str,
     describe: String,
     seconds: [Option<f64>; TOOLS.len()],
+    /// The time of [`Function::plain_with_partials`], where the row has it.
+    floor: Option<f64>,
     tapegrad_nodes: usize,
     tapegrad_bytes: usize,
     reverse_nodes: usize,
@@ -1140,6 +1167,20 @@ fn run<F: Function>(f: &F) -> Row {
             }),
         ),
     ];
+    if let Some(with_partials) = f.plain_with_partials(x) {
+        if with_partials != plain {
+            eprintln!(
+                "error: {name}: the f64 value with partials, {with_partials}, is not {plain}"
+            );
+            std::process::exit(1);
+        }
+        runs.push((
+            FLOOR,
+            Box::new(move || {
+                black_box(f.plain_with_partials(black_box(x)));
+            }),
+        ));
+    }
     if f.forward_mode() {
         runs.push((
             5,
@@ -1173,13 +1214,17 @@ fn run<F: Function>(f: &F) -> Row {
         }
     }
     let mut seconds = [None; TOOLS.len()];
+    let mut floor = None;
     let mut spread = String::new();
     for cell in &cells {
         let (median, range) = cell.quartiles();
-        seconds[cell.tool] = Some(median);
+        match seconds.get_mut(cell.tool) {
+            Some(slot) => *slot = Some(median),
+            None => floor = Some(median),
+        }
         spread += &format!(
             "  {} {} ±{:.0}%",
-            TOOLS[cell.tool],
+            TOOLS.get(cell.tool).unwrap_or(&"f64+partials"),
             format_time(median),
             50.0 * range / median
         );
@@ -1189,6 +1234,7 @@ fn run<F: Function>(f: &F) -> Row {
         name,
         describe: f.describe(),
         seconds,
+        floor,
         tapegrad_nodes,
         tapegrad_bytes,
         reverse_nodes,
@@ -1276,6 +1322,22 @@ fn print_table(rows: &[Row]) {
     println!();
     for row in rows {
         println!("- `{}`: {}", row.name, row.describe);
+    }
+    for row in rows {
+        let (Some(floor), Some(base), Some(tapegrad)) = (row.floor, row.seconds[0], row.seconds[1])
+        else {
+            continue;
+        };
+        println!();
+        println!(
+            "`{}` with every partial a tape records, evaluated in f64 and dropped (no tape, \
+             no sweep): {} ({}). A reverse mode whose partials are f64's bits needs at least \
+             that; tapegrad's recording and sweep add {}.",
+            row.name,
+            format_time(floor),
+            format_ratio(floor / base),
+            format_time(tapegrad - floor),
+        );
     }
 
     println!();
