@@ -1,3 +1,17 @@
+// # Layers
+//
+// Each layer uses only those above it in this table.
+//
+// | layer             | files                                  | holds                                              |
+// |-------------------|----------------------------------------|----------------------------------------------------|
+// | storage           | edges.rs, storage.rs                   | the flat arrays of edges and partials, the walk back over nodes |
+// | registry          | active.rs                              | the tapes alive on this thread; resolving a Var     |
+// | recording         | var.rs                                 | `Var` and the helpers every operation records with |
+// | operations        | ops.rs, math.rs, float.rs              | values and local partials of each operation        |
+// | tape and sweeps   | tape.rs, gradients.rs, second_order.rs | `Tape`, the backward sweep, the second-order sweeps |
+// | drivers           | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`           |
+// | integrations      | nalgebra.rs, graph.rs, graph_svg.rs    | simba/approx traits; pictures of the graph         |
+
 //! Reverse-mode automatic differentiation on a flat tape.
 //!
 //! Write numeric code once, generic over [`num_traits::Float`], and get exact gradients
@@ -38,8 +52,6 @@
 //! - [`Tape`], [`Var`], [`Gradients`]: the engine.
 //! - [`gradient`], [`gradient_into`], and with the `nalgebra` feature `jacobian`,
 //!   `hessian` (exact, forward over reverse) and `hvp`: one-call drivers.
-//! - [`nn`]: micrograd's neural networks (`MLP`, losses, SGD and Adam), data generators,
-//!   the MNIST IDX reader and the UCI digits.
 //! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
 //!
 //! # nalgebra
@@ -86,6 +98,10 @@
 //! and a value that the output does not depend on passes nothing back: an infinite
 //! partial of an unused `x.sqrt()` at 0 cannot make a gradient NaN.
 //!
+//! micrograd's neural networks (`MLP`, losses, SGD and Adam), its data sets and the
+//! MNIST and UCI digits readers live beside this crate, in `tapegrad-nn`
+//! (`tapegrad_nn`), so that a crate that only differentiates pulls none of them.
+//!
 //! # Misuse
 //!
 //! The borrow checker keeps a [`Var`] from outliving its tape or living across a
@@ -116,7 +132,6 @@ mod graph_svg;
 mod math;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
-pub mod nn;
 mod ops;
 #[cfg(feature = "nalgebra")]
 mod second_order;

@@ -1,6 +1,7 @@
 //! A global allocator that counts the allocations of each thread, for the tests that
 //! prove a loop allocates nothing. Include it with
-//! `#[path = "support/counting_allocator.rs"] mod counting_allocator;`.
+//! `#[path = "support/counting_allocator.rs"] mod counting_allocator;` (from
+//! `nn/tests`, `"../../tests/support/counting_allocator.rs"`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

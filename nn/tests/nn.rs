@@ -1,4 +1,4 @@
-//! `tapegrad::nn`: micrograd's shapes, the forward pass on `f64` and on `Var`, every
+//! `tapegrad_nn`: micrograd's shapes, the forward pass on `f64` and on `Var`, every
 //! loss and a whole model against finite differences, the optimizers, saving and loading,
 //! and a training step that allocates nothing after the first.
 //!
@@ -6,14 +6,14 @@
 
 use num_traits::Float;
 use proptest::prelude::*;
-use tapegrad::nn::{
+use tapegrad::{Tape, Var};
+use tapegrad_nn::{
     Activation, Adam, Layer, LayoutError, MLP, Module, Neuron, Optimizer, Relu, Sgd, Workspace,
     accuracy, binary_cross_entropy_with_logits, hinge_loss, l2_regularization, mean_squared_error,
     relu, softmax_cross_entropy,
 };
-use tapegrad::{Tape, Var};
 
-#[path = "support/counting_allocator.rs"]
+#[path = "../../tests/support/counting_allocator.rs"]
 mod counting_allocator;
 
 use counting_allocator::allocations;
@@ -749,7 +749,7 @@ fn micrograds_moons_recipe_learns_the_moons() {
 #[cfg(feature = "serde")]
 mod save_and_load {
     use super::*;
-    use tapegrad::nn::LoadError;
+    use tapegrad_nn::LoadError;
 
     fn save(model: &MLP) -> String {
         let mut file = Vec::new();

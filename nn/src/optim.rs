@@ -42,7 +42,7 @@ pub trait Optimizer {
 fn check_lengths(optimizer: &str, state: usize, parameters: usize, gradients: usize) {
     assert!(
         parameters == state && gradients == state,
-        "tapegrad::nn::{optimizer}::step: made for {state} parameters, but given {parameters} \
+        "tapegrad_nn::{optimizer}::step: made for {state} parameters, but given {parameters} \
          parameters and {gradients} gradients"
     );
 }
@@ -55,7 +55,7 @@ fn check_lengths(optimizer: &str, state: usize, parameters: usize, gradients: us
 /// * v` (the form of PyTorch's `SGD`).
 ///
 /// ```
-/// use tapegrad::nn::Sgd;
+/// use tapegrad_nn::Sgd;
 ///
 /// // micrograd's moons demo: the rate decays from 1.0 to 0.1 over 100 steps.
 /// let mut sgd = Sgd::new(1, |k| 1.0 - 0.9 * k as f64 / 100.0);
@@ -162,7 +162,7 @@ impl<S> fmt::Debug for Sgd<S> {
 /// the sign of the gradient, whatever its size:
 ///
 /// ```
-/// use tapegrad::nn::Adam;
+/// use tapegrad_nn::Adam;
 ///
 /// let mut adam = Adam::new(2, 0.01);
 /// let mut p = [1.0, 1.0];

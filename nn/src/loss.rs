@@ -1,5 +1,5 @@
 //! Losses, each a generic function over `T: Float`: the same code gives a value on `f64`
-//! and a value to differentiate on [`Var`](crate::Var). The [`nn`](crate::nn) module
+//! and a value to differentiate on [`Var`](tapegrad::Var). The [crate](crate)
 //! docs list them.
 
 use num_traits::Float;
@@ -8,14 +8,14 @@ use super::model::{Relu, relu};
 
 /// `x` as a `T`.
 fn constant<T: Float>(x: f64) -> T {
-    T::from(x).expect("tapegrad::nn: this float type cannot represent an f64 label")
+    T::from(x).expect("tapegrad_nn: this float type cannot represent an f64 label")
 }
 
 /// Checks that a batch of outputs and a batch of labels have one entry each per sample.
 fn check_batch(function: &str, outputs: usize, labels: usize) {
     assert_eq!(
         outputs, labels,
-        "tapegrad::nn::{function}: {outputs} outputs but {labels} labels; give one label per output"
+        "tapegrad_nn::{function}: {outputs} outputs but {labels} labels; give one label per output"
     );
 }
 
@@ -27,7 +27,7 @@ fn check_batch(function: &str, outputs: usize, labels: usize) {
 /// ([`relu`]'s convention). micrograd adds [`l2_regularization`] with `alpha = 1e-4`:
 ///
 /// ```
-/// use tapegrad::nn::{hinge_loss, l2_regularization};
+/// use tapegrad_nn::{hinge_loss, l2_regularization};
 ///
 /// let scores = [2.0, 0.5, -0.25];
 /// let labels = [1.0, 1.0, -1.0];
@@ -65,7 +65,7 @@ pub fn l2_regularization<T: Float>(parameters: &[T], alpha: f64) -> T {
 /// `(score > 0) == (y > 0)`. A score of exactly 0 counts as negative.
 ///
 /// ```
-/// use tapegrad::nn::accuracy;
+/// use tapegrad_nn::accuracy;
 /// assert_eq!(accuracy(&[2.0, -0.5, 0.1, 0.0], &[1.0, -1.0, -1.0, 1.0]), 0.5);
 /// ```
 ///
@@ -85,7 +85,7 @@ pub fn accuracy<T: Float>(scores: &[T], labels: &[f64]) -> f64 {
 /// `mean((pᵢ - tᵢ)²)` for predictions `pᵢ` and targets `tᵢ`.
 ///
 /// ```
-/// use tapegrad::nn::mean_squared_error;
+/// use tapegrad_nn::mean_squared_error;
 /// assert_eq!(mean_squared_error(&[1.0, 2.0], &[0.0, 4.0]), 2.5);
 /// ```
 ///
@@ -112,7 +112,7 @@ pub fn mean_squared_error<T: Float>(predictions: &[T], targets: &[f64]) -> T {
 /// exact `σ(z) - t` everywhere, 0 included.
 ///
 /// ```
-/// use tapegrad::nn::binary_cross_entropy_with_logits;
+/// use tapegrad_nn::binary_cross_entropy_with_logits;
 ///
 /// let loss = binary_cross_entropy_with_logits(&[0.0, 1000.0], &[1.0, 1.0]);
 /// assert_eq!(loss, std::f64::consts::LN_2 / 2.0); // ln 2 at z = 0, 0 at z = 1000
@@ -151,7 +151,7 @@ pub fn binary_cross_entropy_with_logits<T: Float>(logits: &[T], targets: &[f64])
 /// add rounding.
 ///
 /// ```
-/// use tapegrad::nn::softmax_cross_entropy;
+/// use tapegrad_nn::softmax_cross_entropy;
 ///
 /// let loss = softmax_cross_entropy(&[1000.0, 1000.0], 0);
 /// assert_eq!(loss, std::f64::consts::LN_2);
@@ -165,7 +165,7 @@ pub fn binary_cross_entropy_with_logits<T: Float>(logits: &[T], targets: &[f64])
 pub fn softmax_cross_entropy<T: Float>(logits: &[T], class: usize) -> T {
     assert!(
         class < logits.len(),
-        "tapegrad::nn::softmax_cross_entropy: class {class} of only {} logits; classes count \
+        "tapegrad_nn::softmax_cross_entropy: class {class} of only {} logits; classes count \
          from 0",
         logits.len()
     );

@@ -1,4 +1,5 @@
-//! A small neural-network library on the tape, in the spirit of micrograd's `nn`.
+//! A small neural-network library on [tapegrad](tapegrad)'s tape, in the spirit of
+//! micrograd's `nn`.
 //!
 //! | micrograd | tapegrad |
 //! |---|---|
@@ -12,7 +13,7 @@
 //!
 //! A model keeps its parameters as `f64`s in one flat vector between training steps, and
 //! is written once, generic over `T: Float`: on `f64` parameters it predicts, and on the
-//! [`Var`](crate::Var)s that [`gradient_into`](crate::gradient_into) hands its closure
+//! [`Var`](tapegrad::Var)s that [`gradient_into`](tapegrad::gradient_into) hands its closure
 //! it records a step's computation on a tape that is reused from step to step. With a
 //! [`Workspace`] for the activations and buffers made before the loop, a training step
 //! (forward pass over a batch, loss, gradient, optimizer update) allocates nothing after
@@ -20,7 +21,7 @@
 //!
 //! ```
 //! use tapegrad::Var;
-//! use tapegrad::nn::{MLP, Sgd, Workspace, accuracy, hinge_loss, l2_regularization};
+//! use tapegrad_nn::{MLP, Sgd, Workspace, accuracy, hinge_loss, l2_regularization};
 //!
 //! // XOR, labels ±1.
 //! let xs = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
@@ -88,7 +89,7 @@
 //!
 //! # Saving and loading
 //!
-//! With the default feature `serde`, [`MLP::save_json`] writes a model and
+//! With the feature `serde`, [`MLP::save_json`] writes a model and
 //! [`MLP::load_json`] reads it back, its parameters bit for bit. A model file is one JSON
 //! object with the model's shape and its parameters in layout order:
 //!
@@ -107,6 +108,10 @@
 //!
 //! [`MLP::save_json`]: MLP#method.save_json
 //! [`MLP::load_json`]: MLP#method.load_json
+
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![deny(unconditional_recursion)]
+#![forbid(unsafe_code)]
 
 mod loss;
 mod model;

@@ -26,7 +26,7 @@
 //! 4 billion elements followed by ten bytes costs one chunk, not 4 GB.
 //!
 //! ```
-//! use tapegrad::nn::idx::{read_images_from, IdxErrorKind};
+//! use tapegrad_nn::idx::{read_images_from, IdxErrorKind};
 //!
 //! // Two 2×3 images.
 //! let mut file = vec![0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3];
@@ -759,11 +759,11 @@ fn load_mnist_part(dir: &Path, part: &str) -> Result<(Images, Vec<u8>), IdxError
 ///
 /// ```no_run
 /// let (train_images, train_labels, test_images, test_labels) =
-///     tapegrad::nn::idx::load_mnist("data/mnist")?;
+///     tapegrad_nn::idx::load_mnist("data/mnist")?;
 /// assert_eq!((train_images.rows, train_images.cols), (28, 28));
 /// assert_eq!(train_images.len(), train_labels.len());
 /// # let _ = (test_images, test_labels);
-/// # Ok::<(), tapegrad::nn::idx::IdxError>(())
+/// # Ok::<(), tapegrad_nn::idx::IdxError>(())
 /// ```
 ///
 /// # Errors

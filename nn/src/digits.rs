@@ -15,7 +15,7 @@
 //!
 //! ```
 //! # #[cfg(feature = "gzip")] {
-//! use tapegrad::nn::digits::{load_digits, DIGITS_PATH};
+//! use tapegrad_nn::digits::{load_digits, DIGITS_PATH};
 //!
 //! let digits = load_digits(DIGITS_PATH).unwrap();
 //! assert_eq!(digits.len(), 1797);

@@ -1,19 +1,19 @@
 //! [`Neuron`], [`Layer`] and [`MLP`]: micrograd's modules, as layouts over one flat
-//! parameter slice (described in the [`nn`](crate::nn) module docs), evaluated by one
+//! parameter slice (described in the [crate docs](crate)), evaluated by one
 //! generic forward pass for any `T: Relu`.
 
 use std::fmt;
 
 use num_traits::Float;
 
-use crate::nn::data::SplitMix64;
-use crate::var::Var;
+use crate::data::SplitMix64;
+use tapegrad::Var;
 
 /// `max(x, 0)` with micrograd's convention `relu'(0) = 0`, for any [`Relu`] type
 /// (`f64`, `f32`, [`Var`]). NaN stays NaN.
 ///
 /// ```
-/// use tapegrad::nn::relu;
+/// use tapegrad_nn::relu;
 /// assert_eq!(relu(2.5), 2.5);
 /// assert_eq!(relu(-1.0), 0.0);
 /// let (_, gradient) = tapegrad::gradient(|x| relu(x[0]), &[0.0]);
@@ -28,7 +28,7 @@ pub fn relu<T: Relu>(x: T) -> T {
 ///
 /// The provided method returns `x` for `x > 0` (and NaN) and the constant 0 otherwise.
 /// [`Var`] overrides it with [`Var::relu`], which records a `relu` node, so that the
-/// ReLU shows in [pictures of the graph](crate::graph) even where it outputs 0. A custom
+/// ReLU shows in [pictures of the graph](tapegrad::graph) even where it outputs 0. A custom
 /// float type opts in with `impl Relu for MyFloat {}`.
 pub trait Relu: Float {
     /// `max(self, 0)`, with derivative 0 at 0.
@@ -91,7 +91,7 @@ pub trait Module {
 /// Its parameters are its weights, one per input, then its bias.
 ///
 /// ```
-/// use tapegrad::nn::{Activation, Module, Neuron};
+/// use tapegrad_nn::{Activation, Module, Neuron};
 ///
 /// let neuron = Neuron::new(2, Activation::Relu);
 /// assert_eq!(neuron.parameter_count(), 3);
@@ -130,7 +130,7 @@ impl Neuron {
     pub fn forward<T: Relu>(&self, parameters: &[T], input: &[T]) -> T {
         assert!(
             parameters.len() == self.inputs + 1 && input.len() == self.inputs,
-            "tapegrad::nn::Neuron::forward: a neuron of {} inputs takes {} parameters and {} \
+            "tapegrad_nn::Neuron::forward: a neuron of {} inputs takes {} parameters and {} \
              inputs, not {} and {}",
             self.inputs,
             self.inputs + 1,
@@ -176,7 +176,7 @@ impl fmt::Display for Neuron {
 /// Its parameters are those of its neurons, one neuron after another.
 ///
 /// ```
-/// use tapegrad::nn::{Activation, Layer, Module};
+/// use tapegrad_nn::{Activation, Layer, Module};
 ///
 /// let layer = Layer::new(2, 3, Activation::Linear);
 /// assert_eq!(layer.parameter_count(), 9);
@@ -223,7 +223,7 @@ impl Layer {
             parameters.len() == self.parameter_count()
                 && input.len() == self.inputs
                 && output.len() == self.outputs,
-            "tapegrad::nn::Layer::forward: a layer of {} inputs and {} outputs takes {} \
+            "tapegrad_nn::Layer::forward: a layer of {} inputs and {} outputs takes {} \
              parameters, {} inputs and room for {} outputs, not {}, {} and {}",
             self.inputs,
             self.outputs,
@@ -333,7 +333,7 @@ impl std::error::Error for LayoutError {}
 /// and later calls allocate nothing. Its contents between calls mean nothing.
 ///
 /// ```
-/// use tapegrad::nn::{MLP, Workspace};
+/// use tapegrad_nn::{MLP, Workspace};
 ///
 /// let model = MLP::new(2, &[4, 1]);
 /// let mut workspace = Workspace::new();
@@ -364,14 +364,14 @@ impl<T> Default for Workspace<T> {
 
 /// A multi-layer perceptron, micrograd's `MLP(nin, nouts)`: layers of [`relu`] neurons,
 /// the last one linear, with its parameters in one flat `Vec<f64>` (see the
-/// [`nn`](crate::nn) module docs for the layout).
+/// [crate docs](crate) for the layout).
 ///
 /// The model is written once, generic over `T: Relu`: [`forward`](MLP::forward) runs on
-/// `f64` parameters for inference and on [`Var`](crate::Var) parameters for training,
+/// `f64` parameters for inference and on [`Var`](tapegrad::Var) parameters for training,
 /// and both give the same values to the last bit.
 ///
 /// ```
-/// use tapegrad::nn::{MLP, Module};
+/// use tapegrad_nn::{MLP, Module};
 ///
 /// let model = MLP::new(2, &[16, 16, 1]);
 /// assert_eq!(model.parameter_count(), 337);
@@ -423,7 +423,7 @@ impl MLP {
     /// biases are 0.
     ///
     /// ```
-    /// use tapegrad::nn::MLP;
+    /// use tapegrad_nn::MLP;
     ///
     /// let model = MLP::with_init(1, &[2, 1], &mut || 0.5);
     /// assert_eq!(model.parameters(), [0.5, 0.0, 0.5, 0.0, /**/ 0.5, 0.5, 0.0]);
@@ -434,7 +434,7 @@ impl MLP {
     /// As [`MLP::new`].
     pub fn with_init(inputs: usize, outputs: &[usize], init: &mut impl FnMut() -> f64) -> Self {
         let (layers, count) =
-            layout(inputs, outputs).unwrap_or_else(|error| panic!("tapegrad::nn::MLP: {error}"));
+            layout(inputs, outputs).unwrap_or_else(|error| panic!("tapegrad_nn::MLP: {error}"));
         let mut parameters = Vec::with_capacity(count);
         for layer in &layers {
             for _ in 0..layer.outputs {
@@ -452,7 +452,7 @@ impl MLP {
     /// A model of the given shape with the given parameters, in layout order.
     ///
     /// ```
-    /// use tapegrad::nn::{LayoutError, MLP};
+    /// use tapegrad_nn::{LayoutError, MLP};
     ///
     /// let model = MLP::from_parameters(1, &[1], vec![2.0, 1.0]).unwrap();
     /// assert_eq!(model.predict(&[3.0]), [7.0]);
@@ -508,15 +508,15 @@ impl MLP {
     /// and `input`, computed in `workspace`.
     ///
     /// `T` is the number type of the computation: `f64` for inference with
-    /// `model.parameters()`, [`Var`](crate::Var) for training, with the Vars that
-    /// [`gradient_into`](crate::gradient_into) hands its closure. `input` may hold `T`s
+    /// `model.parameters()`, [`Var`](tapegrad::Var) for training, with the Vars that
+    /// [`gradient_into`](tapegrad::gradient_into) hands its closure. `input` may hold `T`s
     /// or anything `T` converts from, such as `f64` data for `Var` parameters. The
     /// result borrows `workspace`; after the first call with a workspace, no call
     /// allocates.
     ///
     /// ```
     /// use tapegrad::Var;
-    /// use tapegrad::nn::{MLP, Workspace};
+    /// use tapegrad_nn::{MLP, Workspace};
     ///
     /// let model = MLP::new(2, &[8, 1]);
     /// let x = [0.5, -1.0];
@@ -548,7 +548,7 @@ impl MLP {
     {
         assert!(
             parameters.len() == self.parameters.len() && input.len() == self.inputs,
-            "tapegrad::nn::MLP::forward: this model takes {} parameters and {} inputs, not \
+            "tapegrad_nn::MLP::forward: this model takes {} parameters and {} inputs, not \
              {} and {}",
             self.parameters.len(),
             self.inputs,

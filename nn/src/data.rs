@@ -16,7 +16,7 @@
 //! platform's math library decides.
 //!
 //! ```
-//! use tapegrad::nn::data::moons;
+//! use tapegrad_nn::data::moons;
 //!
 //! let data = moons(100, 0.1, 42);
 //! assert_eq!(data.len(), 100);
@@ -41,7 +41,7 @@ use std::f64::consts::PI;
 /// cryptography.
 ///
 /// ```
-/// use tapegrad::nn::data::SplitMix64;
+/// use tapegrad_nn::data::SplitMix64;
 ///
 /// let mut rng = SplitMix64::new(1);
 /// let u = rng.uniform();
@@ -216,7 +216,7 @@ impl Dataset {
 /// the rest. Both come in shuffled order; together they hold every index once.
 ///
 /// ```
-/// let (train, test) = tapegrad::nn::data::split_indices(10, 0.3, 1);
+/// let (train, test) = tapegrad_nn::data::split_indices(10, 0.3, 1);
 /// assert_eq!((train.len(), test.len()), (7, 3));
 /// let mut all = [train, test].concat();
 /// all.sort();
@@ -245,7 +245,7 @@ pub fn split_indices(n: usize, test_fraction: f64, seed: u64) -> (Vec<usize>, Ve
 /// sequence of epochs is fixed by the seed.
 ///
 /// ```
-/// use tapegrad::nn::data::Minibatches;
+/// use tapegrad_nn::data::Minibatches;
 ///
 /// let mut batches = Minibatches::new(10, 4, 3);
 /// let sizes: Vec<usize> = batches.epoch().map(|batch| batch.len()).collect();

@@ -2,8 +2,8 @@
 //! from its fixed seeds, and the graph of one neuron has micrograd's shape.
 
 use tapegrad::Tape;
-use tapegrad::nn::data::moons;
-use tapegrad::nn::{MLP, Sgd, Workspace, accuracy, hinge_loss, l2_regularization};
+use tapegrad_nn::data::moons;
+use tapegrad_nn::{MLP, Sgd, Workspace, accuracy, hinge_loss, l2_regularization};
 
 #[test]
 fn the_moons_demo_separates_the_training_set() {

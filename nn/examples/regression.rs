@@ -22,8 +22,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use tapegrad::Var;
-use tapegrad::nn::data::SplitMix64;
-use tapegrad::nn::{Adam, MLP, Module, Workspace, mean_squared_error};
+use tapegrad_nn::data::SplitMix64;
+use tapegrad_nn::{Adam, MLP, Module, Workspace, mean_squared_error};
 
 /// How many noisy samples to fit.
 pub const SAMPLES: usize = 200;

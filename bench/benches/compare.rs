@@ -11,8 +11,8 @@
 //! traits ([`Adr`], [`Nd`]). The `reverse` crate's `Var` holds a reference to its tape
 //! and so cannot make a constant out of nothing (`Float::zero()`, `Float::from`): each
 //! function has a copy written for it, with the same operations in the same order.
-//! The `mlp` row runs `tapegrad::nn` on `f64` and on tapegrad, and the peers run the
-//! same network written out generically (checked against `tapegrad::nn`).
+//! The `mlp` row runs `tapegrad_nn` on `f64` and on tapegrad, and the peers run the
+//! same network written out generically (checked against `tapegrad_nn`).
 //!
 //! Every gradient is timed as a loop runs it: reset the tape, make the inputs, record
 //! the function, sweep backwards and read the gradient out, through each crate's own
@@ -37,9 +37,9 @@ use ad_trait::reverse_ad::adr::{ComputationGraphNode, GlobalComputationGraph, ad
 use nalgebra_0_34::{ComplexField, RealField};
 use num_dual::{DualNum, DualSVec64};
 use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
-use tapegrad::nn::data::{SplitMix64, moons};
-use tapegrad::nn::{MLP, Module, Workspace, hinge_loss, l2_regularization};
 use tapegrad::{Tape, Var};
+use tapegrad_nn::data::{SplitMix64, moons};
+use tapegrad_nn::{MLP, Module, Workspace, hinge_loss, l2_regularization};
 
 /// The shortest time a timed batch of calls takes.
 const BATCH: Duration = Duration::from_millis(10);
@@ -319,10 +319,10 @@ const ALPHA: f64 = 1e-4;
 /// points, max-margin (hinge) loss plus L2 regularization, as a function of the 337
 /// parameters.
 ///
-/// `f64` and tapegrad run `tapegrad::nn`; the peers run [`Mlp::generic`], the same
+/// `f64` and tapegrad run `tapegrad_nn`; the peers run [`Mlp::generic`], the same
 /// network written out over a flat parameter slice in the same layout (each neuron's
 /// weights, then its bias; ReLU hidden layers, a linear last layer) and with the same
-/// operations in the same order. The checks compare it with `tapegrad::nn` too.
+/// operations in the same order. The checks compare it with `tapegrad_nn` too.
 struct Mlp {
     model: MLP,
     /// `(inputs, outputs, relu)` of each layer.
@@ -356,7 +356,7 @@ impl Mlp {
         }
     }
 
-    /// The loss through `tapegrad::nn`, for `f64` or tapegrad's `Var`.
+    /// The loss through `tapegrad_nn`, for `f64` or tapegrad's `Var`.
     fn nn_loss<'t>(
         &self,
         p: &[Var<'t>],
@@ -1082,7 +1082,7 @@ fn run<F: Function>(f: &F) -> Row {
     }
     if f.peers_run_a_copy() {
         // The peers run the generic copy of the network: on tapegrad it must give the
-        // gradient that tapegrad::nn gives.
+        // gradient that tapegrad_nn gives.
         let mut copy = vec![0.0; n];
         tapegrad::gradient_into(|p| f.generic(p), x, &mut copy);
         check(name, "generic", &copy, &reference);

@@ -39,10 +39,10 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use tapegrad::Var;
-use tapegrad::nn::data::{Minibatches, split_indices};
-use tapegrad::nn::digits::{DIGITS_PATH, load_digits};
-use tapegrad::nn::idx::{Images, load_mnist};
-use tapegrad::nn::{Adam, MLP, Module, Schedule, Workspace, softmax_cross_entropy};
+use tapegrad_nn::data::{Minibatches, split_indices};
+use tapegrad_nn::digits::{DIGITS_PATH, load_digits};
+use tapegrad_nn::idx::{Images, load_mnist};
+use tapegrad_nn::{Adam, MLP, Module, Schedule, Workspace, softmax_cross_entropy};
 
 /// The number of classes.
 pub const CLASSES: usize = 10;
@@ -103,10 +103,10 @@ pub fn load_digits_split(path: &Path) -> Result<(Data, Data), String> {
     let digits = load_digits(path).map_err(|error| format!("cannot load the digits: {error}"))?;
     let (train, test) = split_indices(digits.len(), TEST_FRACTION, SPLIT_SEED);
     let part = |indices: &[usize]| Data {
-        inputs: tapegrad::nn::digits::PIXELS,
+        inputs: tapegrad_nn::digits::PIXELS,
         pixels: indices.iter().flat_map(|&i| digits.images[i]).collect(),
         labels: indices.iter().map(|&i| digits.labels[i]).collect(),
-        max: f64::from(tapegrad::nn::digits::MAX_PIXEL),
+        max: f64::from(tapegrad_nn::digits::MAX_PIXEL),
     };
     Ok((part(&train), part(&test)))
 }

@@ -1,5 +1,5 @@
 //! Saving and loading an [`MLP`] as JSON, with the feature `serde`; the format is
-//! described in the [`nn`](crate::nn) module docs.
+//! described in the [crate docs](crate).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -139,10 +139,10 @@ impl Visitor<'_> for ParameterVisitor {
 
 impl MLP {
     /// Writes the model's shape and parameters to `writer` as JSON (see the
-    /// [`nn`](crate::nn) module docs for the format).
+    /// [crate docs](crate) for the format).
     ///
     /// ```
-    /// use tapegrad::nn::MLP;
+    /// use tapegrad_nn::MLP;
     ///
     /// let model = MLP::new(2, &[4, 1]);
     /// let mut file = Vec::new();
@@ -181,7 +181,7 @@ impl MLP {
     /// Reads a model written by [`save_json`](MLP::save_json).
     ///
     /// ```
-    /// use tapegrad::nn::MLP;
+    /// use tapegrad_nn::MLP;
     ///
     /// let file = r#"{"inputs": 1, "layers": [1], "parameters": ["2.0", 1]}"#;
     /// let model = MLP::load_json(file.as_bytes()).unwrap();

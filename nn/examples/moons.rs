@@ -14,8 +14,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tapegrad::Tape;
-use tapegrad::nn::data::{Dataset, moons};
-use tapegrad::nn::{MLP, Sgd, Workspace, accuracy, hinge_loss, l2_regularization};
+use tapegrad_nn::data::{Dataset, moons};
+use tapegrad_nn::{MLP, Sgd, Workspace, accuracy, hinge_loss, l2_regularization};
 
 /// The seed of the data set; the model starts from `MLP::new`'s fixed seed.
 const SEED: u64 = 1337;

@@ -1,4 +1,4 @@
-//! The data tools of `tapegrad::nn`: the seeded generators, the train/test split and the
+//! The data tools of `tapegrad_nn`: the seeded generators, the train/test split and the
 //! minibatches (`data`), the IDX reader of MNIST (`idx`) and the bundled 8×8 digits
 //! (`digits`).
 //!
@@ -17,9 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use tapegrad::nn::data::{Minibatches, SplitMix64, circles, moons, spirals, split_indices};
-use tapegrad::nn::digits::{DIGITS_PATH, DigitsErrorKind, load_digits, read_digits};
-use tapegrad::nn::idx::{
+use tapegrad_nn::data::{Minibatches, SplitMix64, circles, moons, spirals, split_indices};
+use tapegrad_nn::digits::{DIGITS_PATH, DigitsErrorKind, load_digits, read_digits};
+use tapegrad_nn::idx::{
     ElementType, IdxData, IdxErrorKind, Images, Section, load_mnist, read_idx, read_idx_file,
     read_images, read_images_from, read_labels, read_labels_from,
 };

@@ -22,7 +22,7 @@ mod regression;
 mod digits;
 
 use tapegrad::Var;
-use tapegrad::nn::{Module, Schedule, Workspace, softmax_cross_entropy};
+use tapegrad_nn::{Module, Schedule, Workspace, softmax_cross_entropy};
 
 // ---------------------------------------------------------------------------------------
 // Counting allocator
@@ -114,7 +114,7 @@ fn idx_u8(dims: &[u32], data: &[u8]) -> Vec<u8> {
 /// `count` images of 5 × 5 pixels and their labels, easy to tell apart: an image of
 /// class `k` has a bright pixel at `2k` and faint noise elsewhere.
 fn synthetic_digits(count: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
-    let mut rng = tapegrad::nn::data::SplitMix64::new(seed);
+    let mut rng = tapegrad_nn::data::SplitMix64::new(seed);
     let mut pixels = Vec::with_capacity(count * 25);
     let mut labels = Vec::with_capacity(count);
     for _ in 0..count {
@@ -232,8 +232,8 @@ fn regression_gradient_matches_finite_differences() {
     let (xs, ys) = regression::make_data(10, regression::NOISE, 3);
     let model = regression::initial_model(&[4, 1], 9);
     let loss = |p: &[f64]| {
-        let model = tapegrad::nn::MLP::from_parameters(1, &[4, 1], p.to_vec()).unwrap();
-        tapegrad::nn::mean_squared_error(&regression::predict_all(&model, &xs), &ys)
+        let model = tapegrad_nn::MLP::from_parameters(1, &[4, 1], p.to_vec()).unwrap();
+        tapegrad_nn::mean_squared_error(&regression::predict_all(&model, &xs), &ys)
     };
     let mut workspace: Workspace<Var<'static>> = Workspace::new();
     let mut gradient = vec![0.0; model.parameter_count()];
@@ -243,7 +243,7 @@ fn regression_gradient_matches_finite_differences() {
                 .iter()
                 .map(|x| model.forward(p, std::slice::from_ref(x), &mut workspace)[0])
                 .collect();
-            tapegrad::nn::mean_squared_error(&predictions, &ys)
+            tapegrad_nn::mean_squared_error(&predictions, &ys)
         },
         model.parameters(),
         &mut gradient,
@@ -293,7 +293,7 @@ fn regression_fit_beats_the_target() {
     );
     // The training error ends near the noise's variance, 0.01.
     let final_loss =
-        tapegrad::nn::mean_squared_error(&regression::predict_all(&trainer.model, &xs), &ys);
+        tapegrad_nn::mean_squared_error(&regression::predict_all(&trainer.model, &xs), &ys);
     assert!(final_loss < 0.015, "{first:?} -> {final_loss}");
 }
 
@@ -420,7 +420,7 @@ fn regression_command_line() {
 
 #[cfg(feature = "gzip")]
 fn digits_split() -> (digits::Data, digits::Data) {
-    digits::load_digits_split(Path::new(tapegrad::nn::digits::DIGITS_PATH)).unwrap()
+    digits::load_digits_split(Path::new(tapegrad_nn::digits::DIGITS_PATH)).unwrap()
 }
 
 #[cfg(feature = "gzip")]
@@ -445,7 +445,7 @@ fn digits_split_holds_out_a_fifth_with_a_fixed_seed() {
 
 /// The gradient of the mean loss over `batch`, recorded in one piece on this thread.
 fn serial_gradient(
-    model: &tapegrad::nn::MLP,
+    model: &tapegrad_nn::MLP,
     data: &digits::Data,
     batch: &[usize],
 ) -> (f64, Vec<f64>) {
@@ -591,7 +591,7 @@ fn evaluate_counts_right_answers() {
     for k in 0..10 {
         parameters[26 * k + 2 * k] = 1.0;
     }
-    let model = tapegrad::nn::MLP::from_parameters(25, &[10], parameters).unwrap();
+    let model = tapegrad_nn::MLP::from_parameters(25, &[10], parameters).unwrap();
     let (loss, accuracy) = digits::evaluate(&model, &data, usize::MAX);
     assert_eq!(accuracy, 1.0);
     assert!(loss > 0.0 && loss.is_finite());
