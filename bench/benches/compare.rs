@@ -1062,7 +1062,9 @@ struct Row {
 }
 
 /// Checks every tool's gradient of `f` against tapegrad's, then times them all.
-fn run<F: Function>(f: &F) -> Row {
+/// Checks every tool's gradient of `f` against tapegrad's, then, if `timed`, times them.
+/// Without timing (the smoke run of `cargo test`) it returns `None` once the checks pass.
+fn run<F: Function>(f: &F, timed: bool) -> Option<Row> {
     let x = f.point();
     let n = x.len();
     let name = f.name();
@@ -1118,6 +1120,9 @@ fn run<F: Function>(f: &F) -> Row {
     if f.forward_mode() {
         num_dual_gradient(|v| f.generic(v), x, &mut nd_inputs, &mut gradient);
         check(name, "num-dual", &gradient, &reference);
+    }
+    if !timed {
+        return None;
     }
 
     // The cells, one per tool, each with buffers of its own.
@@ -1230,7 +1235,7 @@ fn run<F: Function>(f: &F) -> Row {
         );
     }
     println!("timed {name:<10} (median, ± half the interquartile range):{spread}");
-    Row {
+    Some(Row {
         name,
         describe: f.describe(),
         seconds,
@@ -1239,7 +1244,7 @@ fn run<F: Function>(f: &F) -> Row {
         tapegrad_bytes,
         reverse_nodes,
         ad_trait_nodes,
-    }
+    })
 }
 
 /// A time with three significant digits and its unit.
@@ -1395,10 +1400,13 @@ fn profile<F: Function>(f: &F) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument picks rows by name, and
-    // `--profile` runs only tapegrad's gradients (see [`profile`]).
+    // `cargo bench` passes `--bench` and times every row; `cargo test` passes nothing and
+    // only checks every tool's gradient against tapegrad's (a smoke run, untimed). A filter
+    // argument picks rows by name, and `--profile` runs only tapegrad's gradients (see
+    // [`profile`]).
     let args: Vec<String> = std::env::args().skip(1).collect();
     let profiling = args.iter().any(|arg| arg == "--profile");
+    let timed = args.iter().any(|arg| arg == "--bench");
     let filter: Vec<&String> = args.iter().filter(|arg| !arg.starts_with("--")).collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let start = Instant::now();
@@ -1409,7 +1417,7 @@ fn main() {
                 if profiling {
                     profile(&$make);
                 } else {
-                    rows.push(run(&$make));
+                    rows.extend(run(&$make, timed));
                 }
             }
         };
@@ -1421,6 +1429,12 @@ fn main() {
     row!(Mlp::new(), "mlp");
     row!(Advection::new(), "advection");
     if profiling {
+        return;
+    }
+    if !timed {
+        println!(
+            "every tool's gradient agrees with tapegrad's (untimed: run `cargo bench --bench compare` to time)"
+        );
         return;
     }
     print_table(&rows);
