@@ -28,6 +28,53 @@ macro_rules! forward_to_inherent {
 #[cfg_attr(not(feature = "nalgebra"), allow(unused_imports))]
 pub(crate) use forward_to_inherent;
 
+/// Forwards the elementary functions that num-traits' `Float` and simba's `ComplexField`
+/// both declare, with the same signatures, to the inherent methods: one list for both
+/// impls.
+macro_rules! forward_elementary_functions {
+    () => {
+        forward_to_inherent! {
+            fn floor(self) -> Self;
+            fn ceil(self) -> Self;
+            fn round(self) -> Self;
+            fn trunc(self) -> Self;
+            fn fract(self) -> Self;
+            fn mul_add(self, a: Self, b: Self) -> Self;
+            fn abs(self) -> Self;
+            fn signum(self) -> Self;
+            fn hypot(self, other: Self) -> Self;
+            fn recip(self) -> Self;
+            fn sin(self) -> Self;
+            fn cos(self) -> Self;
+            fn sin_cos(self) -> (Self, Self);
+            fn tan(self) -> Self;
+            fn asin(self) -> Self;
+            fn acos(self) -> Self;
+            fn atan(self) -> Self;
+            fn sinh(self) -> Self;
+            fn cosh(self) -> Self;
+            fn tanh(self) -> Self;
+            fn asinh(self) -> Self;
+            fn acosh(self) -> Self;
+            fn atanh(self) -> Self;
+            fn log(self, base: Self) -> Self;
+            fn log2(self) -> Self;
+            fn log10(self) -> Self;
+            fn ln(self) -> Self;
+            fn ln_1p(self) -> Self;
+            fn sqrt(self) -> Self;
+            fn exp(self) -> Self;
+            fn exp2(self) -> Self;
+            fn exp_m1(self) -> Self;
+            fn powi(self, n: i32) -> Self;
+            fn powf(self, n: Self) -> Self;
+            fn cbrt(self) -> Self;
+        }
+    };
+}
+#[cfg_attr(not(feature = "nalgebra"), allow(unused_imports))]
+pub(crate) use forward_elementary_functions;
+
 /// Trait methods that make a constant from the `f64` function of the same name.
 macro_rules! constant_from_f64 {
     ($Trait:ident: $(fn $name:ident() -> Self;)*) => {
@@ -64,29 +111,26 @@ macro_rules! constant_from_primitive {
     };
 }
 
-impl Zero for Var<'_> {
-    #[inline]
-    fn zero() -> Self {
-        Var::constant(0.0)
-    }
+/// `Zero` and `One`: the identity element is a [`Var::constant`], and the test reads
+/// the value.
+macro_rules! identity_element {
+    ($Trait:ident, $make:ident, $test:ident, $value:literal) => {
+        impl $Trait for Var<'_> {
+            #[inline]
+            fn $make() -> Self {
+                Var::constant($value)
+            }
 
-    #[inline]
-    fn is_zero(&self) -> bool {
-        self.value == 0.0
-    }
+            #[inline]
+            fn $test(&self) -> bool {
+                self.value == $value
+            }
+        }
+    };
 }
 
-impl One for Var<'_> {
-    #[inline]
-    fn one() -> Self {
-        Var::constant(1.0)
-    }
-
-    #[inline]
-    fn is_one(&self) -> bool {
-        self.value == 1.0
-    }
-}
+identity_element!(Zero, zero, is_zero, 0.0);
+identity_element!(One, one, is_one, 1.0);
 
 impl Num for Var<'_> {
     type FromStrRadixErr = <f64 as Num>::FromStrRadixErr;
@@ -222,50 +266,17 @@ impl Float for Var<'_> {
         fn classify(self) -> FpCategory;
         fn is_sign_positive(self) -> bool;
         fn is_sign_negative(self) -> bool;
-        fn floor(self) -> Self;
-        fn ceil(self) -> Self;
-        fn round(self) -> Self;
-        fn trunc(self) -> Self;
-        fn fract(self) -> Self;
-        fn abs(self) -> Self;
-        fn signum(self) -> Self;
-        fn mul_add(self, a: Self, b: Self) -> Self;
-        fn recip(self) -> Self;
-        fn powi(self, n: i32) -> Self;
-        fn powf(self, n: Self) -> Self;
-        fn sqrt(self) -> Self;
-        fn exp(self) -> Self;
-        fn exp2(self) -> Self;
-        fn ln(self) -> Self;
-        fn log(self, base: Self) -> Self;
-        fn log2(self) -> Self;
-        fn log10(self) -> Self;
         fn to_degrees(self) -> Self;
         fn to_radians(self) -> Self;
         fn max(self, other: Self) -> Self;
         fn min(self, other: Self) -> Self;
         fn clamp(self, min: Self, max: Self) -> Self;
         fn abs_sub(self, other: Self) -> Self;
-        fn cbrt(self) -> Self;
-        fn hypot(self, other: Self) -> Self;
-        fn sin(self) -> Self;
-        fn cos(self) -> Self;
-        fn tan(self) -> Self;
-        fn asin(self) -> Self;
-        fn acos(self) -> Self;
-        fn atan(self) -> Self;
         fn atan2(self, other: Self) -> Self;
-        fn sin_cos(self) -> (Self, Self);
-        fn exp_m1(self) -> Self;
-        fn ln_1p(self) -> Self;
-        fn sinh(self) -> Self;
-        fn cosh(self) -> Self;
-        fn tanh(self) -> Self;
-        fn asinh(self) -> Self;
-        fn acosh(self) -> Self;
-        fn atanh(self) -> Self;
         fn copysign(self, sign: Self) -> Self;
     }
+
+    forward_elementary_functions!();
 
     #[inline]
     fn integer_decode(self) -> (u64, i16, i8) {

@@ -1,7 +1,7 @@
 //! Elementary functions: each computes its value and its local partial derivatives, then
 //! records them with one call of [`Var::unary`] or [`Var::binary`] (or their `_curved`
-//! forms, which add second derivatives), or of [`Var::nary_curved`] or [`Var::nary_on`]
-//! for a node of many operands.
+//! forms, which add second derivatives), or of [`Var::nary_on`] for a node of
+//! many operands.
 //!
 //! Where a function has a kink or an edge, its doc comment states the derivative used
 //! there.
@@ -124,6 +124,20 @@ impl<'t> Var<'t> {
     }
 }
 
+/// Rounding functions: piecewise constant, so their derivative is 0 wherever it exists,
+/// and the result is a [`Var::constant`] that records nothing.
+macro_rules! piecewise_constant {
+    ($($(#[$doc:meta])* $name:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[inline]
+            pub fn $name(self) -> Self {
+                Var::constant(self.value.$name())
+            }
+        )*
+    };
+}
+
 /// The seed's operations, the `Float` methods and their derivative conventions.
 impl<'t> Var<'t> {
     /// `max(x, 0)`, with `relu'(0) = 0` (micrograd, PyTorch). NaN stays NaN.
@@ -157,28 +171,15 @@ impl<'t> Var<'t> {
         Var::constant(self.value.signum())
     }
 
-    /// The largest integer not above `x`; derivative 0 (a constant).
-    #[inline]
-    pub fn floor(self) -> Self {
-        Var::constant(self.value.floor())
-    }
-
-    /// The smallest integer not below `x`; derivative 0 (a constant).
-    #[inline]
-    pub fn ceil(self) -> Self {
-        Var::constant(self.value.ceil())
-    }
-
-    /// The nearest integer, half-way cases away from zero; derivative 0 (a constant).
-    #[inline]
-    pub fn round(self) -> Self {
-        Var::constant(self.value.round())
-    }
-
-    /// The integer part; derivative 0 (a constant).
-    #[inline]
-    pub fn trunc(self) -> Self {
-        Var::constant(self.value.trunc())
+    piecewise_constant! {
+        /// The largest integer not above `x`; derivative 0 (a constant).
+        floor;
+        /// The smallest integer not below `x`; derivative 0 (a constant).
+        ceil;
+        /// The nearest integer, half-way cases away from zero; derivative 0 (a constant).
+        round;
+        /// The integer part; derivative 0 (a constant).
+        trunc;
     }
 
     /// `x - trunc(x)`; derivative 1 (the jumps at integers are not seen).
@@ -485,10 +486,12 @@ impl<'t> Var<'t> {
     pub fn mul_add(self, a: impl Into<Var<'t>>, b: impl Into<Var<'t>>) -> Self {
         let (a, b) = (a.into(), b.into());
         let value = self.value.mul_add(a.value, b.value);
-        Var::nary_curved(
+        let generation = [self, a, b].into_iter().fold(CONSTANT, common_generation);
+        Var::nary_on(
+            generation,
             "mul_add",
             value,
-            [(self, a.value), (a, self.value), (b, 1.0)],
+            [(self, a.value), (a, self.value), (b, 1.0)].into_iter(),
             || [(self, a)],
         )
     }

@@ -73,7 +73,7 @@ use approx::{AbsDiffEq, RelativeEq, UlpsEq};
 use simba::scalar::{ComplexField, Field, RealField, SubsetOf};
 use simba::simd::SimdValue;
 
-use crate::float::forward_to_inherent;
+use crate::float::{forward_elementary_functions, forward_to_inherent};
 use crate::var::Var;
 
 /// Trait methods that return a constant from `std::f64::consts`.
@@ -148,82 +148,51 @@ impl<'t> SubsetOf<Var<'t>> for Var<'t> {
     }
 }
 
-/// `f64 → Var` makes a [`Var::constant`]; `Var → f64` reads the [value](Var::value) and
-/// **drops the derivative**: the result is a plain number.
-impl<'t> SubsetOf<Var<'t>> for f64 {
-    #[inline]
-    fn to_superset(&self) -> Var<'t> {
-        Var::constant(*self)
-    }
+/// The conversions between `Var` and a primitive float, both ways (simba's `SubsetOf`):
+/// `float → Var` makes a [`Var::constant`]; `Var → float` reads the [value](Var::value)
+/// (rounded, for `f32`) and **drops the derivative**, so that `matrix.cast::<f64>()`
+/// gives the values of a matrix of Vars.
+macro_rules! float_subsets {
+    ($($float:ty),*) => {
+        $(
+            impl<'t> SubsetOf<Var<'t>> for $float {
+                #[inline]
+                fn to_superset(&self) -> Var<'t> {
+                    Var::constant(f64::from(*self))
+                }
 
-    #[inline]
-    fn from_superset_unchecked(element: &Var<'t>) -> Self {
-        element.value
-    }
+                #[inline]
+                fn from_superset_unchecked(element: &Var<'t>) -> Self {
+                    element.value as $float
+                }
 
-    #[inline]
-    fn is_in_subset(_: &Var<'t>) -> bool {
-        true
-    }
+                #[inline]
+                fn is_in_subset(_: &Var<'t>) -> bool {
+                    true
+                }
+            }
+
+            impl SubsetOf<$float> for Var<'_> {
+                #[inline]
+                fn to_superset(&self) -> $float {
+                    self.value as $float
+                }
+
+                #[inline]
+                fn from_superset_unchecked(element: &$float) -> Self {
+                    Var::constant(f64::from(*element))
+                }
+
+                #[inline]
+                fn is_in_subset(_: &$float) -> bool {
+                    true
+                }
+            }
+        )*
+    };
 }
 
-/// `f32 → Var` makes a [`Var::constant`]; `Var → f32` rounds the [value](Var::value)
-/// and **drops the derivative**: the result is a plain number.
-impl<'t> SubsetOf<Var<'t>> for f32 {
-    #[inline]
-    fn to_superset(&self) -> Var<'t> {
-        Var::constant(f64::from(*self))
-    }
-
-    #[inline]
-    fn from_superset_unchecked(element: &Var<'t>) -> Self {
-        element.value as f32
-    }
-
-    #[inline]
-    fn is_in_subset(_: &Var<'t>) -> bool {
-        true
-    }
-}
-
-/// `Var → f64` reads the [value](Var::value) and **drops the derivative**, so that
-/// `matrix.cast::<f64>()` gives the values of a matrix of Vars; `f64 → Var` makes a
-/// [`Var::constant`].
-impl SubsetOf<f64> for Var<'_> {
-    #[inline]
-    fn to_superset(&self) -> f64 {
-        self.value
-    }
-
-    #[inline]
-    fn from_superset_unchecked(element: &f64) -> Self {
-        Var::constant(*element)
-    }
-
-    #[inline]
-    fn is_in_subset(_: &f64) -> bool {
-        true
-    }
-}
-
-/// `Var → f32` rounds the [value](Var::value) and **drops the derivative**; `f32 → Var`
-/// makes a [`Var::constant`].
-impl SubsetOf<f32> for Var<'_> {
-    #[inline]
-    fn to_superset(&self) -> f32 {
-        self.value as f32
-    }
-
-    #[inline]
-    fn from_superset_unchecked(element: &f32) -> Self {
-        Var::constant(f64::from(*element))
-    }
-
-    #[inline]
-    fn is_in_subset(_: &f32) -> bool {
-        true
-    }
-}
+float_subsets!(f64, f32);
 
 impl Field for Var<'_> {}
 
@@ -324,43 +293,7 @@ impl ComplexField for Var<'static> {
         }
     }
 
-    forward_to_inherent! {
-        fn floor(self) -> Self;
-        fn ceil(self) -> Self;
-        fn round(self) -> Self;
-        fn trunc(self) -> Self;
-        fn fract(self) -> Self;
-        fn mul_add(self, a: Self, b: Self) -> Self;
-        fn abs(self) -> Self;
-        fn signum(self) -> Self;
-        fn hypot(self, other: Self) -> Self;
-        fn recip(self) -> Self;
-        fn sin(self) -> Self;
-        fn cos(self) -> Self;
-        fn sin_cos(self) -> (Self, Self);
-        fn tan(self) -> Self;
-        fn asin(self) -> Self;
-        fn acos(self) -> Self;
-        fn atan(self) -> Self;
-        fn sinh(self) -> Self;
-        fn cosh(self) -> Self;
-        fn tanh(self) -> Self;
-        fn asinh(self) -> Self;
-        fn acosh(self) -> Self;
-        fn atanh(self) -> Self;
-        fn log(self, base: Self) -> Self;
-        fn log2(self) -> Self;
-        fn log10(self) -> Self;
-        fn ln(self) -> Self;
-        fn ln_1p(self) -> Self;
-        fn sqrt(self) -> Self;
-        fn exp(self) -> Self;
-        fn exp2(self) -> Self;
-        fn exp_m1(self) -> Self;
-        fn powi(self, n: i32) -> Self;
-        fn powf(self, n: Self) -> Self;
-        fn cbrt(self) -> Self;
-    }
+    forward_elementary_functions!();
 }
 
 /// The real functions forward to the inherent methods ([`Var::max`], [`Var::min`],

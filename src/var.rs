@@ -168,27 +168,8 @@ impl<'t> Var<'t> {
     /// a second-order tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
     /// `∂²value/∂a∂b = 1`, the only second derivatives of a sum of products (a sum has
     /// none: `std::iter::empty`). Constants among the operands are left out of the
-    /// record.
-    pub(crate) fn nary_curved<I, C>(
-        op: &'static str,
-        value: f64,
-        edges: I,
-        crosses: impl FnOnce() -> C,
-    ) -> Self
-    where
-        I: IntoIterator<Item = (Var<'t>, f64)>,
-        I::IntoIter: Clone,
-        C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
-    {
-        let edges = edges.into_iter();
-        let generation = edges.clone().fold(CONSTANT, |generation, (var, _)| {
-            common_generation(generation, var)
-        });
-        Var::nary_on(generation, op, value, edges, crosses)
-    }
-
-    /// [`nary_curved`](Self::nary_curved) once `generation`, the operands' common
-    /// generation (see [`common_generation`]), is known.
+    /// record. `generation` is the operands' common generation (see
+    /// [`common_generation`]), which the caller finds while computing the value.
     pub(crate) fn nary_on<I, C>(
         generation: u32,
         op: &'static str,
