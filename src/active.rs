@@ -37,16 +37,27 @@ static LIVE: Mutex<Vec<(u32, ThreadId)>> = Mutex::new(Vec::new());
 thread_local! {
     /// The storage that this thread's last tape call or operation recorded on, or null.
     static ACTIVE: Cell<*mut Storage> = const { Cell::new(ptr::null_mut()) };
-    /// Every storage owned by a live tape of this thread.
-    static HERE: RefCell<Vec<NonNull<Storage>>> = const { RefCell::new(Vec::new()) };
+    /// Every storage owned by a live tape of this thread, with its generation: the
+    /// search for a generation reads this list and never the storages themselves, so
+    /// that it can run while a storage is borrowed.
+    static HERE: RefCell<Vec<(u32, NonNull<Storage>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A generation no tape has had yet (one in 2^32 per process; it wraps after that many
-/// tapes and clears, skipping [`CONSTANT`]).
-fn next_generation() -> u32 {
+/// A generation that no live tape holds, taken while `live` is locked, so that no other
+/// thread can take it meanwhile.
+///
+/// Generations count up from 1 and wrap after 2^32 tapes and clears, skipping
+/// [`CONSTANT`] and every generation still held by a live tape: a tape that lives across
+/// the wrap keeps its generation to itself, so correct code is never corrupted. A stale
+/// Var (one whose tape was cleared or dropped) is caught by its generation; after the
+/// wrap its generation can be handed out again, and a stale Var used exactly while a
+/// live tape holds its old generation reads that tape's node instead of panicking. That
+/// takes 2^32 tapes or clears between the Var's making and its use, and then the chance
+/// that a given use goes unnoticed is (live tapes) / 2^32.
+fn next_generation(live: &[(u32, ThreadId)]) -> u32 {
     loop {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        if generation != CONSTANT {
+        if generation != CONSTANT && !live.iter().any(|&(held, _)| held == generation) {
             return generation;
         }
     }
@@ -69,10 +80,14 @@ pub(crate) struct Slot {
 impl Slot {
     /// Creates and registers an empty storage with room for `edges` edges.
     pub(crate) fn new(edges: usize) -> Self {
-        let generation = next_generation();
+        let generation = {
+            let mut live = live();
+            let generation = next_generation(&live);
+            live.push((generation, thread::current().id()));
+            generation
+        };
         let storage = NonNull::from(Box::leak(Box::new(Storage::new(generation, edges))));
-        HERE.with(|here| here.borrow_mut().push(storage));
-        live().push((generation, thread::current().id()));
+        HERE.with(|here| here.borrow_mut().push((generation, storage)));
         ACTIVE.with(|active| active.set(storage.as_ptr()));
         Slot {
             storage,
@@ -99,16 +114,22 @@ impl Slot {
     /// Forgets every node and moves the storage to a new generation, so that Vars of the
     /// old one panic instead of reading the new one's nodes.
     pub(crate) fn clear(&mut self) {
-        let generation = next_generation();
-        let old = self.with(|storage| {
-            let old = storage.generation;
-            storage.clear(generation);
-            old
+        let old = self.with(|storage| storage.generation);
+        let generation = {
+            let mut live = live();
+            let generation = next_generation(&live);
+            if let Some(entry) = live.iter_mut().find(|(held, _)| *held == old) {
+                entry.0 = generation;
+            }
+            generation
+        };
+        self.with(|storage| storage.clear(generation));
+        let storage = self.storage;
+        HERE.with(|here| {
+            if let Some(entry) = here.borrow_mut().iter_mut().find(|(_, s)| *s == storage) {
+                entry.0 = generation;
+            }
         });
-        let mut live = live();
-        if let Some(entry) = live.iter_mut().find(|(g, _)| *g == old) {
-            entry.0 = generation;
-        }
     }
 }
 
@@ -122,7 +143,7 @@ impl Drop for Slot {
                 active.set(ptr::null_mut());
             }
         });
-        let _ = HERE.try_with(|here| here.borrow_mut().retain(|s| s.as_ptr() != storage));
+        let _ = HERE.try_with(|here| here.borrow_mut().retain(|(_, s)| s.as_ptr() != storage));
         // SAFETY: `storage` came from `Box::leak` in `new`, this is its only owner, and
         // it has just been removed from this thread's pointers, so nothing can reach it.
         let storage = unsafe { Box::from_raw(storage) };
@@ -154,10 +175,10 @@ pub(crate) fn record<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R
 #[inline(never)]
 fn find(generation: u32) -> *mut Storage {
     let found = HERE.with(|here| {
-        here.borrow().iter().copied().find(|storage| {
-            // SAFETY: HERE holds only storages of live tapes of this thread (see `Slot`).
-            unsafe { storage.as_ref() }.generation == generation
-        })
+        let here = here.borrow();
+        here.iter()
+            .find(|&&(held, _)| held == generation)
+            .map(|&(_, storage)| storage)
     });
     match found {
         Some(storage) => {
@@ -210,4 +231,51 @@ pub(crate) fn mixed_tapes(a: u32, b: u32) -> ! {
     find(a);
     find(b);
     unreachable!("two live generations that are not both live")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tape;
+
+    /// Moves the global counter so that the next generation handed out is `next`, as
+    /// 2^32 tapes and clears would (the unit tests share the counter; with the rule
+    /// under test, moving it cannot hurt them).
+    fn come_round_to(next: u32) {
+        NEXT_GENERATION.store(next, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn a_generation_held_by_a_live_tape_is_not_handed_out_again() {
+        // The input, with the 2^32 - 2 clears replaced by moving the counter.
+        let a = Tape::new();
+        let xa = a.var(2.0);
+        let mut b = Tape::new();
+        come_round_to(xa.generation);
+        b.clear();
+        let _ = b.len(); // b becomes the thread's active tape
+        let held = b.with_storage(|storage| storage.generation);
+        assert_ne!(held, xa.generation);
+        let ya = xa * xa;
+        assert_eq!(a.backward(ya)[xa], 4.0);
+        assert_eq!(b.len(), 0, "nothing was recorded on b");
+
+        // A new tape skips it too.
+        come_round_to(xa.generation);
+        let c = Tape::new();
+        assert_ne!(c.with_storage(|storage| storage.generation), xa.generation);
+    }
+
+    #[test]
+    fn the_wrap_skips_the_constants_generation() {
+        let mut tape = Tape::new();
+        come_round_to(u32::MAX);
+        tape.clear();
+        tape.clear();
+        let x = tape.var(3.0);
+        assert_ne!(x.generation, CONSTANT);
+        assert!(!x.is_constant());
+        let y = x * x;
+        assert_eq!(tape.backward(y)[x], 6.0);
+    }
 }

@@ -146,3 +146,22 @@ fn dot_of_slices_of_different_lengths() {
     let x = tape.vars(&[1.0, 2.0]);
     let _ = Var::dot(&x, &x[..1]);
 }
+
+/// The hardening issue's input at full scale: 2^32 - 2 clears bring the generation
+/// counter round to the first tape's, which must not be handed out again while that
+/// tape lives. (A unit test in `active.rs` runs the same case in an instant by moving
+/// the counter.)
+#[test]
+#[ignore = "2^32 clears take minutes: cargo test --release --test misuse -- --ignored"]
+fn a_live_tapes_generation_survives_the_wrap() {
+    let a = Tape::new();
+    let xa = a.var(2.0);
+    let mut b = Tape::new();
+    for _ in 0..(1u64 << 32) - 2 {
+        b.clear();
+    }
+    let _ = b.len();
+    let ya = xa * xa;
+    assert_eq!(a.backward(ya)[xa], 4.0);
+    assert!(b.is_empty());
+}
