@@ -170,6 +170,16 @@ pub(crate) fn record<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R
     f(unsafe { &mut *storage })
 }
 
+/// Checks that a live tape of this thread has `generation`, and makes it the active one.
+///
+/// # Panics
+///
+/// As [`record`].
+#[inline]
+pub(crate) fn resolve(generation: u32) {
+    record(generation, |_| ());
+}
+
 /// The storage of this thread's live tape with `generation`, made the active one.
 #[cold]
 #[inline(never)]

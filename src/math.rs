@@ -9,7 +9,7 @@
 use std::num::FpCategory;
 
 use crate::active::CONSTANT;
-use crate::var::{Var, common_generation};
+use crate::var::{Var, check_operands, common_generation};
 
 // The arithmetic behind the operators of `ops.rs`.
 impl<'t> Var<'t> {
@@ -43,11 +43,14 @@ impl<'t> Var<'t> {
         })
     }
 
-    /// `a % b = a - b * trunc(a / b)`: partials 1 and `-trunc(a / b)`.
+    /// `a % b = a - b q` with the integer `q` that the remainder used: partials 1 and
+    /// `-q`. `q` is read back from the exact remainder, `(a - a % b) / b` rounded to an
+    /// integer, not from a separately rounded `trunc(a / b)`: `1.0 % 0.1` is
+    /// `0.09999999999999995` because `q = 9`, while `1.0 / 0.1` rounds to 10.
     #[inline]
     pub(crate) fn rem_var(self, rhs: Self) -> Self {
         let value = self.value % rhs.value;
-        let quotient = (self.value / rhs.value).trunc();
+        let quotient = ((self.value - value) / rhs.value).round();
         self.binary("%", rhs, value, 1.0, -quotient)
     }
 
@@ -394,18 +397,32 @@ impl<'t> Var<'t> {
     }
 
     /// The angle of the point `(x, self)`, as [`f64::atan2`]: partials `x / (x² + y²)`
-    /// with respect to `self` (y) and `-y / (x² + y²)` with respect to `x`, computed
-    /// through `hypot` so that they neither overflow nor underflow where the true value
-    /// is a normal `f64`. At the origin, where the angle has no derivative, both are NaN.
+    /// with respect to `self` (y) and `-y / (x² + y²)` with respect to `x`. Where `x² +
+    /// y²` over- or underflows they are computed through `hypot`, so that they stay
+    /// accurate wherever the true value is a normal `f64`. At the origin, where the angle
+    /// has no derivative, both are NaN.
     #[inline]
     pub fn atan2(self, x: impl Into<Var<'t>>) -> Self {
         let x = x.into();
         let (yv, xv) = (self.value, x.value);
-        let r = xv.hypot(yv);
-        self.binary_curved("atan2", x, yv.atan2(xv), xv / r / r, -yv / r / r, || {
-            let (c, s) = (xv / r, yv / r); // cos and sin of the angle
-            let r2 = r * r;
-            [-2.0 * c * s / r2, (s * s - c * c) / r2, 2.0 * c * s / r2]
+        let mut r2 = xv * xv + yv * yv;
+        if !r2.is_normal() {
+            let r = xv.hypot(yv);
+            // `(x / r) / r` keeps every step in range; at the origin, 0 / 0 = NaN.
+            let (dy, dx) = (xv / r / r, -yv / r / r);
+            r2 = r * r;
+            return self.binary_curved("atan2", x, yv.atan2(xv), dy, dx, || {
+                let (c, s) = (xv / r, yv / r); // cos and sin of the angle
+                [-2.0 * c * s / r2, (s * s - c * c) / r2, 2.0 * c * s / r2]
+            });
+        }
+        self.binary_curved("atan2", x, yv.atan2(xv), xv / r2, -yv / r2, || {
+            let r4 = r2 * r2;
+            [
+                -2.0 * xv * yv / r4,
+                (yv * yv - xv * xv) / r4,
+                2.0 * xv * yv / r4,
+            ]
         })
     }
 
@@ -519,6 +536,7 @@ impl<'t> Var<'t> {
     /// that splits the derivative.
     #[inline]
     fn select(self, op: &'static str, other: Self, first_wins: impl Fn(f64, f64) -> bool) -> Self {
+        check_operands(&[self, other]);
         let (a, b) = (self.value, other.value);
         if first_wins(a, b) || b.is_nan() {
             self
@@ -529,12 +547,14 @@ impl<'t> Var<'t> {
         }
     }
 
-    /// `self` limited to `[min, max]`; the derivative is that of the one returned, and
+    /// `self` limited to `[min, max]`, with the value [`f64::clamp`] gives (so `-0.0`
+    /// clamped to `[0, 1]` stays `-0.0`). The derivative is that of the one returned, and
     /// at a bound that of the bound.
     ///
     /// # Panics
     ///
-    /// If `min > max` or either is NaN, as [`f64::clamp`].
+    /// If `min > max` or either is NaN, as [`f64::clamp`]; if the three belong to
+    /// different tapes.
     #[inline]
     pub fn clamp(self, min: impl Into<Var<'t>>, max: impl Into<Var<'t>>) -> Self {
         let (min, max) = (min.into(), max.into());
@@ -544,12 +564,20 @@ impl<'t> Var<'t> {
             min.value,
             max.value
         );
-        if self.value <= min.value {
+        check_operands(&[self, min, max]);
+        let value = self.value.clamp(min.value, max.value);
+        let chosen = if self.value <= min.value {
             min
         } else if self.value >= max.value {
             max
         } else {
             self
+        };
+        if chosen.value.to_bits() == value.to_bits() {
+            chosen
+        } else {
+            // A zero at a zero bound of the other sign: the bound's derivative, f64's sign.
+            chosen.unary("clamp", value, 1.0)
         }
     }
 
@@ -557,6 +585,7 @@ impl<'t> Var<'t> {
     #[inline]
     pub fn abs_sub(self, other: impl Into<Var<'t>>) -> Self {
         let other = other.into();
+        check_operands(&[self, other]);
         if self.value <= other.value {
             Var::constant(0.0)
         } else {
@@ -568,7 +597,9 @@ impl<'t> Var<'t> {
     /// respect to `sign`.
     #[inline]
     pub fn copysign(self, sign: impl Into<Var<'t>>) -> Self {
-        let value = self.value.copysign(sign.into().value);
+        let sign = sign.into();
+        check_operands(&[self, sign]);
+        let value = self.value.copysign(sign.value);
         let d = if value.is_sign_negative() == self.value.is_sign_negative() {
             1.0
         } else {

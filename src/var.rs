@@ -223,6 +223,25 @@ pub(crate) fn common_generation(generation: u32, var: Var<'_>) -> u32 {
     }
 }
 
+/// Checks that `vars` are constants or Vars of one tape that lives on this thread, for
+/// an operation that returns one of its operands or records fewer than all of them
+/// (`max`, `min`, `clamp`, `copysign`, `abs_sub`): such an operation must panic on Vars
+/// of two tapes or on a stale Var, as every recorded operation does.
+///
+/// # Panics
+///
+/// As [`common_generation`], and if the tape of the Vars was cleared or dropped, or lives
+/// on another thread.
+#[inline]
+pub(crate) fn check_operands(vars: &[Var<'_>]) {
+    let generation = vars
+        .iter()
+        .fold(CONSTANT, |g, &var| common_generation(g, var));
+    if generation != CONSTANT {
+        active::resolve(generation);
+    }
+}
+
 /// A unary operation off the fast path: when the tape must grow, or records extras (the
 /// operation's name and value for graph pictures, its second derivative on a
 /// second-order tape).

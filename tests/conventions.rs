@@ -319,6 +319,76 @@ fn clamp_at_a_bound_takes_the_derivative_of_the_bound() {
 }
 
 #[test]
+fn clamp_keeps_the_sign_of_zero_that_f64_keeps() {
+    // f64: (-0.0).clamp(0.0, 1.0) is -0.0, and 0.0.clamp(-1.0, -0.0) is 0.0.
+    let (value, d) = derivative(-0.0, |x| x.clamp(0.0, 1.0));
+    assert!(same(value, -0.0), "{value}");
+    assert_eq!(d, 0.0, "a constant bound: derivative 0");
+    let (value, d) = derivative(0.0, |x| x.clamp(-1.0, -0.0));
+    assert!(same(value, 0.0), "{value}");
+    assert_eq!(d, 0.0);
+    // A bound that is a Var: its derivative, with f64's value.
+    let tape = Tape::new();
+    let (x, lo) = (tape.var(-0.0), tape.var(0.0));
+    let y = x.clamp(lo, 1.0);
+    let grads = tape.backward(y);
+    assert!(same(y.value(), -0.0));
+    assert_eq!((grads[x], grads[lo]), (0.0, 1.0));
+    for x in [-2.0, -0.0, 0.0, 0.25, 3.0] {
+        for (lo, hi) in [(0.0, 1.0), (-0.0, 0.0), (-1.0, -0.0), (-0.0, 2.0)] {
+            let value = derivative(x, |v| v.clamp(lo, hi)).0;
+            assert!(
+                same(value, x.clamp(lo, hi)),
+                "clamp({x}, {lo}, {hi}) = {value}"
+            );
+        }
+    }
+}
+
+#[test]
+fn remainder_partial_uses_the_quotient_of_the_value() {
+    // 1 % 0.1 = 0.09999999999999995 = 1 - 9 · 0.1 (the quotient is 9, though 1 / 0.1
+    // rounds to 10): ∂/∂y = -9.
+    let (value, dx, dy) = partials(1.0, 0.1, |x, y| x % y);
+    assert_eq!(value, 1.0 % 0.1);
+    assert_eq!((dx, dy), (1.0, -9.0));
+    // The quotient that each remainder used, found exactly by counting: r = x - q y.
+    for (x, y) in [
+        (1.0, 0.1),
+        (7.5, 2.0),
+        (-7.5, 2.0),
+        (5.3, -0.7),
+        (1e17, 3.0),
+        (0.3, 0.1),
+    ] {
+        let (value, _, dy) = partials(x, y, |x, y| x % y);
+        let q = -dy;
+        assert_eq!(q, q.trunc(), "{x} % {y}: the quotient is an integer");
+        assert!(
+            (x - q * y - value).abs() <= 4.0 * f64::EPSILON * x.abs(),
+            "{x} % {y} = {value}, quotient {q}"
+        );
+    }
+}
+
+#[test]
+fn atan2_partials_are_exact_where_the_arithmetic_is() {
+    assert_eq!(
+        partials(1.0, 1.0, |y, x| y.atan2(x)),
+        (std::f64::consts::FRAC_PI_4, 0.5, -0.5)
+    );
+    assert_eq!(partials(3.0, 4.0, |y, x| y.atan2(x)).1, 4.0 / 25.0);
+    assert_eq!(partials(3.0, 4.0, |y, x| y.atan2(x)).2, -3.0 / 25.0);
+    // Far out and close in, where x² + y² over- or underflows: still right to a few ulps.
+    for scale in [1e200, 1e-200] {
+        let (_, dy, dx) = partials(3.0 * scale, 4.0 * scale, |y, x| y.atan2(x));
+        let (ey, ex) = (4.0 / 25.0 / scale, -3.0 / 25.0 / scale);
+        assert!((dy - ey).abs() <= 1e-15 * ey.abs(), "{dy} vs {ey}");
+        assert!((dx - ex).abs() <= 1e-15 * ex.abs(), "{dx} vs {ex}");
+    }
+}
+
+#[test]
 #[should_panic(expected = "clamp needs min <= max")]
 fn clamp_with_min_above_max_panics() {
     let tape = Tape::new();

@@ -165,3 +165,133 @@ fn a_live_tapes_generation_survives_the_wrap() {
     assert_eq!(a.backward(ya)[xa], 4.0);
     assert!(b.is_empty());
 }
+
+/// A Var whose tape has moved on: it escaped a driver's closure.
+fn stale_var() -> Var<'static> {
+    let mut escaped = None;
+    let _ = tapegrad::gradient(
+        |x| {
+            escaped = Some(x[0]);
+            x[0] * 1.0
+        },
+        &[0.5],
+    );
+    escaped.unwrap()
+}
+
+/// Every operation of two or more Vars that may return an operand without recording,
+/// or records fewer operands than it takes, with `a` and `b` in each position.
+fn selecting_operations<'t>(a: Var<'t>, b: Var<'t>) -> Vec<(&'static str, Box<dyn Fn() + 't>)> {
+    vec![
+        (
+            "max",
+            Box::new(move || {
+                let _ = a.max(b);
+            }),
+        ),
+        (
+            "max (other wins)",
+            Box::new(move || {
+                let _ = b.max(a);
+            }),
+        ),
+        (
+            "min",
+            Box::new(move || {
+                let _ = a.min(b);
+            }),
+        ),
+        (
+            "min (other wins)",
+            Box::new(move || {
+                let _ = b.min(a);
+            }),
+        ),
+        (
+            "clamp (self)",
+            Box::new(move || {
+                let _ = a.clamp(b, b + 100.0);
+            }),
+        ),
+        (
+            "clamp (min)",
+            Box::new(move || {
+                let _ = b.clamp(a, 100.0);
+            }),
+        ),
+        (
+            "clamp (max)",
+            Box::new(move || {
+                let _ = b.clamp(-100.0, a);
+            }),
+        ),
+        (
+            "copysign (self)",
+            Box::new(move || {
+                let _ = a.copysign(b);
+            }),
+        ),
+        (
+            "copysign (sign)",
+            Box::new(move || {
+                let _ = b.copysign(a);
+            }),
+        ),
+        (
+            "abs_sub",
+            Box::new(move || {
+                let _ = a.abs_sub(b);
+            }),
+        ),
+        (
+            "abs_sub (other)",
+            Box::new(move || {
+                let _ = b.abs_sub(a);
+            }),
+        ),
+        (
+            "Float::max",
+            Box::new(move || {
+                let _ = num_traits::Float::max(a, b);
+            }),
+        ),
+        (
+            "Float::clamp",
+            Box::new(move || {
+                let _ = num_traits::Float::clamp(b, a, a);
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn operations_that_return_an_operand_check_both_tapes() {
+    let first = Tape::new();
+    let second = Tape::new();
+    // Values chosen so that each operation would return without recording.
+    let a = first.var(1.0);
+    let b = second.var(-3.0);
+    for (name, operation) in selecting_operations(a, b) {
+        let message = panic_message(operation);
+        assert!(message.contains("two different Tapes"), "{name}: {message}");
+    }
+}
+
+#[test]
+fn operations_that_return_an_operand_catch_a_stale_var() {
+    let stale = stale_var();
+    let tape = Tape::new();
+    let live = tape.var(-3.0);
+    for (name, operation) in selecting_operations(stale, live) {
+        let message = panic_message(operation);
+        assert!(
+            message.contains("cleared or dropped") || message.contains("two different Tapes"),
+            "{name}: {message}"
+        );
+    }
+    // With only the stale Var and constants, the stale Var is reported as such.
+    for (name, operation) in selecting_operations(stale, Var::constant(-3.0)) {
+        let message = panic_message(operation);
+        assert!(message.contains("cleared or dropped"), "{name}: {message}");
+    }
+}
