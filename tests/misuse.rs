@@ -179,9 +179,12 @@ fn stale_var() -> Var<'static> {
     escaped.unwrap()
 }
 
+/// A named operation on Vars, to run under `panic_message`.
+type Operation<'t> = Box<dyn Fn() + 't>;
+
 /// Every operation of two or more Vars that may return an operand without recording,
 /// or records fewer operands than it takes, with `a` and `b` in each position.
-fn selecting_operations<'t>(a: Var<'t>, b: Var<'t>) -> Vec<(&'static str, Box<dyn Fn() + 't>)> {
+fn selecting_operations<'t>(a: Var<'t>, b: Var<'t>) -> Vec<(&'static str, Operation<'t>)> {
     vec![
         (
             "max",

@@ -70,8 +70,8 @@ fn two_tapes_used_in_turn_and_dropped_in_any_order() {
     let b = second.var(3.0);
     let (mut ya, mut yb) = (a, b);
     for _ in 0..3 {
-        ya = ya * a; // each switches the thread's active tape
-        yb = yb * b;
+        ya *= a; // each switches the thread's active tape
+        yb *= b;
     }
     assert_eq!(first.backward(ya)[a], 4.0 * 8.0);
     assert_eq!(second.backward(yb)[b], 4.0 * 27.0);
