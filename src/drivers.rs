@@ -8,6 +8,12 @@
 //! closure gets a tape of its own. When a call returns, its tape is cleared: a Var that
 //! escaped the closure (kept in a `static`, say) panics when used later instead of
 //! giving a silently wrong result.
+//!
+//! A reused tape keeps the memory of its largest call. So that one large call does not
+//! hold its memory for the rest of the thread's life, a call that holds more than
+//! [`KEEP_BYTES`] but used less than a quarter of it releases it all: a loop of calls of
+//! one size reuses its memory, and the first small call after a large one gives the
+//! large one's back.
 
 use std::cell::RefCell;
 
@@ -25,6 +31,20 @@ struct ThreadTape {
     sweeps: Sweeps,
 }
 
+/// The memory (tape, adjoints, buffers) that a thread's driver tape keeps between calls
+/// whatever they use: 16 MiB, about 1.4 million recorded edges.
+const KEEP_BYTES: usize = 16 << 20;
+
+impl ThreadTape {
+    /// The bytes of memory held between calls: the tape's and the buffers'.
+    fn held_bytes(&self) -> usize {
+        let held = self.tape.held_bytes() + self.inputs.capacity() * size_of::<Var<'static>>();
+        #[cfg(feature = "nalgebra")]
+        let held = held + self.sweeps.held_bytes();
+        held
+    }
+}
+
 thread_local! {
     /// Tapes of finished calls, one per level of nesting reached so far.
     static SPARE: RefCell<Vec<ThreadTape>> = const { RefCell::new(Vec::new()) };
@@ -38,8 +58,14 @@ fn with_thread_tape<R>(second_order: bool, f: impl FnOnce(&mut ThreadTape) -> R)
         .unwrap_or_default();
     thread_tape.tape.set_second_order(second_order);
     let result = f(&mut thread_tape);
-    thread_tape.inputs.clear();
-    thread_tape.tape.clear();
+    let (used, held) = (thread_tape.tape.memory(), thread_tape.held_bytes());
+    if held > KEEP_BYTES && used < held / 4 {
+        // A large call's memory, held by a small call: give it back.
+        thread_tape = ThreadTape::default();
+    } else {
+        thread_tape.inputs.clear();
+        thread_tape.tape.clear();
+    }
     SPARE.with(|spare| spare.borrow_mut().push(thread_tape));
     result
 }

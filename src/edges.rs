@@ -53,6 +53,11 @@ impl Edges {
         self.len
     }
 
+    /// The bytes of both arrays.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.operands.len() * size_of::<u32>() + self.partials.len() * size_of::<f64>()
+    }
+
     /// How many edges fit before the arrays grow.
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {

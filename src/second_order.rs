@@ -26,6 +26,12 @@ pub(crate) struct Sweeps {
 }
 
 impl Sweeps {
+    /// The bytes of the buffers, reused from sweep to sweep.
+    pub(crate) fn held_bytes(&self) -> usize {
+        (self.tangents.capacity() + self.adjoints.capacity() + self.adjoint_tangents.capacity())
+            * size_of::<f64>()
+    }
+
     /// Sets the tangents of `inputs` to `direction` and runs both sweeps from node `y`.
     pub(crate) fn run(
         &mut self,

@@ -107,6 +107,14 @@ impl Storage {
         self.annotate("sink", 0.0);
     }
 
+    /// The bytes of memory held: every array's capacity.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.edges.held_bytes()
+            + self.spare_adjoints.capacity() * size_of::<f64>()
+            + self.annotations.capacity() * size_of::<(&'static str, f64)>()
+            + self.curvature.capacity() * size_of::<Curvature>()
+    }
+
     /// Recorded nodes, the sink not counted.
     pub(crate) fn len(&self) -> usize {
         self.nodes as usize - 1

@@ -153,6 +153,13 @@ impl Tape {
             .with(|storage| (storage.edges.len() - 1) * EDGE_BYTES)
     }
 
+    /// The bytes of memory the tape holds, in use or kept for reuse: its arrays of
+    /// edges, second derivatives and annotations, and the adjoint buffer it lends to
+    /// [`Gradients`].
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.slot.with(|storage| storage.held_bytes())
+    }
+
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -9,7 +9,7 @@ use tapegrad::{Tape, Var};
 #[path = "support/counting_allocator.rs"]
 mod counting_allocator;
 
-use counting_allocator::allocations;
+use counting_allocator::{allocations, held_bytes};
 
 fn loss<T: Float>(w: &[T], data: &[(f64, f64)]) -> T {
     data.iter()
@@ -75,4 +75,43 @@ fn gradient_calls_in_a_loop_allocate_only_their_result() {
     }
     // One allocation per call: the returned gradient vector.
     assert_eq!(allocations() - before, 10_000);
+}
+
+/// The hardening issue's input, scaled for a debug build: a gradient of 2·10^6 inputs
+/// made the drivers' thread tape hold its peak (211 MB) for good. A small call after a
+/// large one now gives the large one's memory back, while a loop of large calls keeps
+/// reusing it.
+#[test]
+fn a_large_driver_call_gives_its_memory_back_to_the_next_small_one() {
+    let x = vec![0.5; 2_000_000];
+    let sum_sq = |x: &[Var<'static>]| x.iter().map(|&v| v * v).sum::<Var<'static>>();
+    let before = held_bytes();
+    let (_, gradient) = tapegrad::gradient(sum_sq, &x);
+    assert_eq!(gradient[0], 1.0);
+    drop(gradient);
+    let after_large = held_bytes() - before;
+    assert!(
+        after_large > 50 << 20,
+        "the tape of 2·10^6 squares is kept: {after_large} bytes"
+    );
+
+    // A second large call reuses that memory: a handful of allocations, no growth.
+    let started = allocations();
+    let (_, gradient) = tapegrad::gradient(sum_sq, &x);
+    drop(gradient);
+    assert!(
+        allocations() - started < 10,
+        "{} allocations",
+        allocations() - started
+    );
+    assert_eq!(held_bytes() - before, after_large);
+
+    let (_, small) = tapegrad::gradient(|x| x[0] * x[0], &[3.0]);
+    assert_eq!(small, vec![6.0]);
+    drop(small);
+    let after_small = held_bytes() - before;
+    assert!(
+        after_small < 1 << 20,
+        "after a small call: {after_small} bytes held"
+    );
 }
