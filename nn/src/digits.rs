@@ -5,6 +5,8 @@
 //! |---|---|
 //! | [`DIGITS_PATH`] | where the bundled copy lies: `data/digits.csv.gz` in the crate |
 //! | [`load_digits`], [`read_digits`] | the CSV file, gzip or plain, checked line by line |
+//! | [`DigitsReader`] | the same two functions as methods, with another [size limit](#size-limit) |
+//! | [`DEFAULT_LIMIT`] | the most text a read accepts unless told otherwise: 512 MiB |
 //! | [`Digits`] | the images and labels; [`features`](Digits::features) scales pixels to `[0, 1]` |
 //! | [`DigitsError`], [`DigitsErrorKind`] | what went wrong, on which line of which file |
 //!
@@ -24,13 +26,39 @@
 //! assert!(x.iter().all(|&p| (0.0..=1.0).contains(&p)));
 //! # }
 //! ```
+//!
+//! # Size limit
+//!
+//! A few megabytes of gzip can decompress to gigabytes of valid lines, and every line
+//! read is kept. So a read counts the bytes of text, after decompression, and stops with
+//! [`DigitsErrorKind::TooLarge`] as soon as they pass a limit, without decompressing
+//! further; a plain file longer than the limit fails before it is read. The limit is
+//! [`DEFAULT_LIMIT`], 512 MiB, for [`load_digits`] and [`read_digits`] (the bundled file
+//! holds 265 kB of text); [`DigitsReader`] reads with another:
+//!
+//! ```
+//! use tapegrad_nn::digits::{DigitsErrorKind, DigitsReader};
+//!
+//! let line = format!("{}7\n", "16,".repeat(64)); // 64 pixels and a label: 194 bytes
+//! let text = line.repeat(3);
+//! assert_eq!(text.len(), 582);
+//! let digits = DigitsReader::new().limit(582).read(text.as_bytes()).unwrap();
+//! assert_eq!(digits.labels, [7, 7, 7]);
+//!
+//! let error = DigitsReader::new().limit(581).read(text.as_bytes()).unwrap_err();
+//! assert!(matches!(error.kind(), DigitsErrorKind::TooLarge { limit: 581 }));
+//! assert!(error.to_string().contains("DigitsReader::new().limit(bytes)"));
+//! ```
 
 use std::fmt;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use super::idx::{GZIP_MAGIC, read_up_to};
+use super::idx::{GZIP_MAGIC, open_with_length, read_up_to};
+
+/// The most bytes of text a read accepts unless told otherwise, decompressed: 512 MiB,
+/// the same as for IDX files.
+pub use super::idx::DEFAULT_LIMIT;
 
 /// The path of the bundled `data/digits.csv.gz`, inside the crate's source folder as it
 /// was when compiled. A test, an example or a program run from a checkout of the crate
@@ -120,6 +148,13 @@ pub enum DigitsErrorKind {
     },
     /// The file holds no digits at all.
     Empty,
+    /// The file holds more bytes of text, decompressed, than the reader's limit
+    /// ([`DEFAULT_LIMIT`] unless set with [`DigitsReader::limit`]); reading stopped one
+    /// byte past the limit, or before reading for a plain file whose length says so.
+    TooLarge {
+        /// The limit in force.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for DigitsErrorKind {
@@ -132,6 +167,12 @@ impl fmt::Display for DigitsErrorKind {
             ),
             DigitsErrorKind::Malformed { line, detail } => write!(f, "line {line}: {detail}"),
             DigitsErrorKind::Empty => f.write_str("the file holds no digits"),
+            DigitsErrorKind::TooLarge { limit } => write!(
+                f,
+                "the digits file holds more than the limit of {limit} bytes of text; if \
+                 the file is genuine, read it with a higher limit: \
+                 `DigitsReader::new().limit(bytes)`"
+            ),
         }
     }
 }
@@ -185,17 +226,11 @@ impl std::error::Error for DigitsError {
 ///
 /// # Errors
 ///
-/// As [`read_digits`], with the path attached.
+/// As [`read_digits`], with the path attached; a plain file longer than
+/// [`DEFAULT_LIMIT`] fails before it is read ([`DigitsReader::load`] takes another
+/// limit).
 pub fn load_digits<P: AsRef<Path>>(path: P) -> Result<Digits, DigitsError> {
-    let path = path.as_ref();
-    let read = || -> Result<Digits, DigitsErrorKind> {
-        let file = File::open(path).map_err(DigitsErrorKind::Io)?;
-        read_detecting_gzip(file)
-    };
-    read().map_err(|kind| DigitsError {
-        kind,
-        path: Some(path.to_path_buf()),
-    })
+    DigitsReader::new().load(path)
 }
 
 /// Reads digits CSV from any reader, decompressing it first when it starts with the
@@ -211,35 +246,118 @@ pub fn load_digits<P: AsRef<Path>>(path: P) -> Result<Digits, DigitsError> {
 /// [`DigitsErrorKind::Malformed`], naming the first bad line, for a wrong number of
 /// values, a value that is not an integer, a pixel or label out of range, text that is
 /// not UTF-8 or a line longer than 4 KiB; [`DigitsErrorKind::Empty`] when no line holds
-/// digits; [`DigitsErrorKind::GzipDisabled`] and [`DigitsErrorKind::Io`] as their names say.
+/// digits; [`DigitsErrorKind::TooLarge`] when the text, decompressed, is longer than
+/// [`DEFAULT_LIMIT`] ([`DigitsReader::read`] takes another limit);
+/// [`DigitsErrorKind::GzipDisabled`] and [`DigitsErrorKind::Io`] as their names say.
 pub fn read_digits<R: Read>(reader: R) -> Result<Digits, DigitsError> {
-    read_detecting_gzip(reader).map_err(DigitsError::from)
+    DigitsReader::new().read(reader)
 }
 
-fn read_detecting_gzip<R: Read>(mut reader: R) -> Result<Digits, DigitsErrorKind> {
+/// [`read_digits`] and [`load_digits`] with another [size limit](self#size-limit) than
+/// [`DEFAULT_LIMIT`]: the most bytes of text, decompressed, a file may hold.
+///
+/// `DigitsReader::new()` (or `DigitsReader::default()`) reads as the functions do;
+/// [`limit`](Self::limit) sets another limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DigitsReader {
+    limit: u64,
+}
+
+impl Default for DigitsReader {
+    fn default() -> Self {
+        DigitsReader::new()
+    }
+}
+
+impl DigitsReader {
+    /// A reader with the limit [`DEFAULT_LIMIT`], 512 MiB.
+    pub const fn new() -> Self {
+        DigitsReader {
+            limit: DEFAULT_LIMIT,
+        }
+    }
+
+    /// This reader with a limit of `bytes` bytes of text per file, counted after
+    /// decompression: a longer file fails with [`DigitsErrorKind::TooLarge`] once one
+    /// byte more has been read. `u64::MAX` lifts the limit.
+    pub const fn limit(self, bytes: u64) -> Self {
+        DigitsReader { limit: bytes }
+    }
+
+    /// [`read_digits`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_digits`].
+    pub fn read<R: Read>(&self, reader: R) -> Result<Digits, DigitsError> {
+        read_detecting_gzip(reader, None, self.limit).map_err(DigitsError::from)
+    }
+
+    /// [`load_digits`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`load_digits`].
+    pub fn load<P: AsRef<Path>>(&self, path: P) -> Result<Digits, DigitsError> {
+        let path = path.as_ref();
+        let read = || -> Result<Digits, DigitsErrorKind> {
+            let (file, length) = open_with_length(path).map_err(DigitsErrorKind::Io)?;
+            read_detecting_gzip(file, Some(length), self.limit)
+        };
+        read().map_err(|kind| DigitsError {
+            kind,
+            path: Some(path.to_path_buf()),
+        })
+    }
+}
+
+/// Reads the first two bytes; a gzip signature sends the whole stream through the
+/// decompressor. `length` is the total length of a plain file, when known.
+fn read_detecting_gzip<R: Read>(
+    mut reader: R,
+    length: Option<u64>,
+    limit: u64,
+) -> Result<Digits, DigitsErrorKind> {
     let mut start = [0u8; 2];
     let got = read_up_to(&mut reader, &mut start).map_err(DigitsErrorKind::Io)?;
     let start = &start[..got];
     if start == GZIP_MAGIC {
-        gunzip_and_parse(start, reader)
-    } else {
-        parse(BufReader::new(start.chain(reader)))
+        return gunzip_and_parse(start, reader, limit);
     }
+    if length.is_some_and(|length| length > limit) {
+        return Err(DigitsErrorKind::TooLarge { limit });
+    }
+    parse(start.chain(reader), limit)
 }
 
 #[cfg(feature = "gzip")]
-fn gunzip_and_parse<R: Read>(start: &[u8], reader: R) -> Result<Digits, DigitsErrorKind> {
-    parse(BufReader::new(flate2::read::MultiGzDecoder::new(
-        start.chain(reader),
-    )))
+fn gunzip_and_parse<R: Read>(
+    start: &[u8],
+    reader: R,
+    limit: u64,
+) -> Result<Digits, DigitsErrorKind> {
+    parse(
+        flate2::read::MultiGzDecoder::new(start.chain(reader)),
+        limit,
+    )
 }
 
 #[cfg(not(feature = "gzip"))]
-fn gunzip_and_parse<R: Read>(_start: &[u8], _reader: R) -> Result<Digits, DigitsErrorKind> {
+fn gunzip_and_parse<R: Read>(
+    _start: &[u8],
+    _reader: R,
+    _limit: u64,
+) -> Result<Digits, DigitsErrorKind> {
     Err(DigitsErrorKind::GzipDisabled)
 }
 
-fn parse<B: BufRead>(mut reader: B) -> Result<Digits, DigitsErrorKind> {
+/// Parses the text `source` gives, after decompression, and stops with
+/// [`DigitsErrorKind::TooLarge`] once it has given more than `limit` bytes.
+fn parse<R: Read>(source: R, limit: u64) -> Result<Digits, DigitsErrorKind> {
+    // One byte past the limit tells a file of exactly `limit` bytes from a longer one,
+    // and the source is never asked for more.
+    let mut reader = BufReader::new(source.take(limit.saturating_add(1)));
+    let mut total: u64 = 0;
     let mut digits = Digits {
         images: Vec::new(),
         labels: Vec::new(),
@@ -253,6 +371,10 @@ fn parse<B: BufRead>(mut reader: B) -> Result<Digits, DigitsErrorKind> {
             .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut bytes)
             .map_err(DigitsErrorKind::Io)?;
+        total += read as u64;
+        if total > limit {
+            return Err(DigitsErrorKind::TooLarge { limit });
+        }
         if read == 0 {
             break;
         }

@@ -6,6 +6,8 @@
 //! | [`read_images`], [`read_images_from`] | an `n × rows × cols` file of `u8` pixels ([`Images`]) |
 //! | [`read_labels`], [`read_labels_from`] | an `n`-long file of `u8` labels |
 //! | [`load_mnist`] | the four MNIST files of a folder, checked against each other |
+//! | [`IdxReader`] | the same functions as methods, with another [size limit](#size-limit) |
+//! | [`DEFAULT_LIMIT`] | the most data a read accepts unless told otherwise: 512 MiB |
 //! | [`IdxError`], [`IdxErrorKind`] | what went wrong, and in which file |
 //!
 //! # The format
@@ -22,8 +24,9 @@
 //! A header is a claim, checked before anything is allocated for it: the product of the
 //! dimensions is computed with overflow checks, a plain file's length must match it
 //! exactly, and a stream of unknown length (gzip, or any [`Read`]) is read in chunks of
-//! 64 KiB, so memory grows only with the data that really arrives. A header claiming
-//! 4 billion elements followed by ten bytes costs one chunk, not 4 GB.
+//! 64 KiB, so memory grows only with the data that really arrives, and never beyond what
+//! the header claims. Under a raised [limit](#size-limit), a header claiming 4 billion
+//! elements followed by ten bytes costs one chunk, not 4 GB.
 //!
 //! ```
 //! use tapegrad_nn::idx::{read_images_from, IdxErrorKind};
@@ -39,6 +42,27 @@
 //! let error = read_images_from(&file[..15]).unwrap_err();
 //! assert!(matches!(error.kind(), IdxErrorKind::Truncated { expected: 12, found: 11, .. }));
 //! ```
+//!
+//! # Size limit
+//!
+//! A gzip file can really hold what a corrupt or malicious header claims: 2 MB of gzip
+//! decompress to 2 GiB of zeros. So a read refuses a header that claims more than a limit
+//! of data (the elements, `product of the dimensions × element size` bytes, not counting
+//! the header) with [`IdxErrorKind::TooLarge`], before it reads or allocates any of it.
+//! The limit is [`DEFAULT_LIMIT`], 512 MiB, for the functions of this module; MNIST's
+//! largest file holds 47 MB. A read never decompresses more than the header claims (one
+//! byte more is an error), so the data that arrives stays within the limit too, and so
+//! does the memory that holds it. [`IdxReader`] reads with another limit; EMNIST's
+//! ByClass and ByMerge training images (547 MB) need one:
+//!
+//! ```no_run
+//! use tapegrad_nn::idx::IdxReader;
+//!
+//! let images = IdxReader::new()
+//!     .limit(1 << 30) // 1 GiB
+//!     .read_images("data/emnist/emnist-byclass-train-images-idx3-ubyte.gz")?;
+//! # Ok::<(), tapegrad_nn::idx::IdxError>(())
+//! ```
 
 use std::fmt;
 use std::fs::File;
@@ -50,6 +74,14 @@ pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// The largest piece read at once from a stream whose length is unknown.
 const CHUNK: usize = 64 * 1024;
+
+/// The most bytes of data a read accepts unless told otherwise: 512 MiB.
+///
+/// MNIST's largest file holds 47 MB of pixels, so this leaves room for its relatives but
+/// not for a decompression bomb. The IDX functions compare it with the data a header
+/// claims, the digits reader with the CSV text; [`IdxReader::limit`] and
+/// [`DigitsReader::limit`](crate::digits::DigitsReader::limit) change it.
+pub const DEFAULT_LIMIT: u64 = 512 * 1024 * 1024;
 
 /// The type of an IDX file's elements, named by its third byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -242,6 +274,15 @@ pub enum IdxErrorKind {
     },
     /// The file is gzip-compressed and the crate was built without the `gzip` feature.
     GzipDisabled,
+    /// The header claims more bytes of data than the reader's limit ([`DEFAULT_LIMIT`]
+    /// unless set with [`IdxReader::limit`]); nothing of the data was read or allocated.
+    TooLarge {
+        /// The bytes of data the header claims: the product of the dimensions times the
+        /// element size.
+        claimed: u64,
+        /// The limit in force.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for IdxErrorKind {
@@ -278,6 +319,12 @@ impl fmt::Display for IdxErrorKind {
             IdxErrorKind::GzipDisabled => f.write_str(
                 "the file is gzip-compressed: build tapegrad with the `gzip` feature, \
                  or decompress it first (gunzip)",
+            ),
+            IdxErrorKind::TooLarge { claimed, limit } => write!(
+                f,
+                "the IDX header claims {claimed} bytes of data, more than the limit of \
+                 {limit} bytes; if the file is genuine, read it with a higher limit: \
+                 `IdxReader::new().limit(bytes)`"
             ),
         }
     }
@@ -352,6 +399,14 @@ pub(crate) fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<
     Ok(filled)
 }
 
+/// Opens the file at `path` and gives it with its length, which a plain file's size
+/// checks compare before its data is read.
+pub(crate) fn open_with_length(path: &Path) -> io::Result<(File, u64)> {
+    let file = File::open(path)?;
+    let length = file.metadata()?.len();
+    Ok((file, length))
+}
+
 /// Reads one section of the header, or says how much of it was missing.
 fn read_section<R: Read>(
     reader: &mut R,
@@ -376,12 +431,15 @@ fn read_section<R: Read>(
 /// The reader's length is unknown, so the data is read in bounded chunks and a header
 /// that claims more than arrives costs no more memory than what arrived. Reading from a
 /// path with [`read_idx_file`] checks a plain file's length before reading the data.
+/// A header that claims more than [`DEFAULT_LIMIT`] (512 MiB) of data fails before any
+/// of it is read; [`IdxReader::read`] reads with another [limit](self#size-limit).
 ///
 /// # Errors
 ///
 /// Every [`IdxErrorKind`] but the count mismatch of [`load_mnist`]; see there.
+/// [`IdxErrorKind::TooLarge`] when the header claims more than [`DEFAULT_LIMIT`].
 pub fn read_idx<R: Read>(reader: R) -> Result<IdxArray, IdxError> {
-    read_detecting_gzip(reader, None).map_err(IdxError::from)
+    IdxReader::new().read(reader)
 }
 
 /// Reads the IDX file at `path`, decompressing it when it is gzip-compressed (with the
@@ -389,31 +447,172 @@ pub fn read_idx<R: Read>(reader: R) -> Result<IdxArray, IdxError> {
 ///
 /// # Errors
 ///
-/// As [`read_idx`], with the path attached; a plain file whose length differs from what
-/// its header describes fails before its data is read.
+/// As [`read_idx`] (with [`DEFAULT_LIMIT`]; [`IdxReader::read_file`] takes another),
+/// with the path attached; a plain file whose length differs from what its header
+/// describes fails before its data is read.
 pub fn read_idx_file<P: AsRef<Path>>(path: P) -> Result<IdxArray, IdxError> {
-    let path = path.as_ref();
-    let open = || -> Result<IdxArray, IdxErrorKind> {
-        let file = File::open(path).map_err(IdxErrorKind::Io)?;
-        let length = file.metadata().map_err(IdxErrorKind::Io)?.len();
-        read_detecting_gzip(BufReader::new(file), Some(length))
-    };
-    open().map_err(|kind| IdxError::from(kind).in_file(path))
+    IdxReader::new().read_file(path)
+}
+
+/// The functions of this module with another [size limit](self#size-limit) than
+/// [`DEFAULT_LIMIT`]: the most bytes of data a file may hold, as its header claims them.
+///
+/// `IdxReader::new()` (or `IdxReader::default()`) reads as the functions do;
+/// [`limit`](Self::limit) sets another limit. Each method is its function's twin:
+/// [`read`](Self::read) is [`read_idx`], [`read_file`](Self::read_file) is
+/// [`read_idx_file`], and the others keep their functions' names.
+///
+/// ```
+/// use tapegrad_nn::idx::{IdxErrorKind, IdxReader};
+///
+/// // One 2×3 image: 6 bytes of data.
+/// let mut file = vec![0, 0, 0x08, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+/// file.extend(0..6u8);
+/// let images = IdxReader::new().limit(6).read_images_from(file.as_slice()).unwrap();
+/// assert_eq!(images.pixels, [0, 1, 2, 3, 4, 5]);
+///
+/// let error = IdxReader::new().limit(5).read_images_from(file.as_slice()).unwrap_err();
+/// assert!(matches!(error.kind(), IdxErrorKind::TooLarge { claimed: 6, limit: 5 }));
+/// assert!(error.to_string().contains("IdxReader::new().limit(bytes)"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IdxReader {
+    limit: u64,
+}
+
+impl Default for IdxReader {
+    fn default() -> Self {
+        IdxReader::new()
+    }
+}
+
+impl IdxReader {
+    /// A reader with the limit [`DEFAULT_LIMIT`], 512 MiB.
+    pub const fn new() -> Self {
+        IdxReader {
+            limit: DEFAULT_LIMIT,
+        }
+    }
+
+    /// This reader with a limit of `bytes` bytes of data per file: a header that claims
+    /// more fails with [`IdxErrorKind::TooLarge`] before its data is read. The header
+    /// itself is not counted. `u64::MAX` lifts the limit.
+    pub const fn limit(self, bytes: u64) -> Self {
+        IdxReader { limit: bytes }
+    }
+
+    /// [`read_idx`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_idx`].
+    pub fn read<R: Read>(&self, reader: R) -> Result<IdxArray, IdxError> {
+        read_detecting_gzip(reader, None, self.limit).map_err(IdxError::from)
+    }
+
+    /// [`read_idx_file`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_idx_file`].
+    pub fn read_file<P: AsRef<Path>>(&self, path: P) -> Result<IdxArray, IdxError> {
+        let path = path.as_ref();
+        let open = || -> Result<IdxArray, IdxErrorKind> {
+            let (file, length) = open_with_length(path).map_err(IdxErrorKind::Io)?;
+            read_detecting_gzip(BufReader::new(file), Some(length), self.limit)
+        };
+        open().map_err(|kind| IdxError::from(kind).in_file(path))
+    }
+
+    /// [`read_images_from`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_images_from`].
+    pub fn read_images_from<R: Read>(&self, reader: R) -> Result<Images, IdxError> {
+        Images::try_from(self.read(reader)?)
+    }
+
+    /// [`read_labels_from`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_labels_from`].
+    pub fn read_labels_from<R: Read>(&self, reader: R) -> Result<Vec<u8>, IdxError> {
+        labels_from(self.read(reader)?)
+    }
+
+    /// [`read_images`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_images`].
+    pub fn read_images<P: AsRef<Path>>(&self, path: P) -> Result<Images, IdxError> {
+        let path = path.as_ref();
+        Images::try_from(self.read_file(path)?).map_err(|error| error.in_file(path))
+    }
+
+    /// [`read_labels`] with this reader's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_labels`].
+    pub fn read_labels<P: AsRef<Path>>(&self, path: P) -> Result<Vec<u8>, IdxError> {
+        let path = path.as_ref();
+        labels_from(self.read_file(path)?).map_err(|error| error.in_file(path))
+    }
+
+    /// [`load_mnist`] with this reader's limit for each of the four files.
+    ///
+    /// # Errors
+    ///
+    /// As [`load_mnist`].
+    pub fn load_mnist<P: AsRef<Path>>(
+        &self,
+        dir: P,
+    ) -> Result<(Images, Vec<u8>, Images, Vec<u8>), IdxError> {
+        let dir = dir.as_ref();
+        let (train_images, train_labels) = self.load_mnist_part(dir, "train")?;
+        let (test_images, test_labels) = self.load_mnist_part(dir, "t10k")?;
+        Ok((train_images, train_labels, test_images, test_labels))
+    }
+
+    /// Reads one MNIST part (`train` or `t10k`) and checks that images and labels agree.
+    fn load_mnist_part(&self, dir: &Path, part: &str) -> Result<(Images, Vec<u8>), IdxError> {
+        let images_path = find_mnist_file(dir, &format!("{part}-images-idx3-ubyte"))?;
+        let labels_path = find_mnist_file(dir, &format!("{part}-labels-idx1-ubyte"))?;
+        let images = self.read_images(&images_path)?;
+        let labels = self.read_labels(&labels_path)?;
+        if images.len() != labels.len() {
+            let detail = format!(
+                "{} holds {} images but {} holds {} labels",
+                images_path.display(),
+                images.len(),
+                labels_path.display(),
+                labels.len()
+            );
+            return Err(
+                IdxError::from(IdxErrorKind::DimensionMismatch { detail }).in_file(&labels_path)
+            );
+        }
+        Ok((images, labels))
+    }
 }
 
 /// Reads the first two bytes; a gzip signature sends the whole stream through the
 /// decompressor, two zero bytes go on to the rest of the header. `length` is the total
-/// length of a plain file, when known.
+/// length of a plain file, when known; `limit` the most bytes of data the header may claim.
 fn read_detecting_gzip<R: Read>(
     mut reader: R,
     length: Option<u64>,
+    limit: u64,
 ) -> Result<IdxArray, IdxErrorKind> {
     let mut start = [0u8; 2];
     read_section(&mut reader, &mut start, Section::Magic, 0).map_err(whole_magic)?;
     if start == GZIP_MAGIC {
-        return gunzip_and_read(start, reader);
+        return gunzip_and_read(start, reader, limit);
     }
-    read_after_start(start, reader, length)
+    read_after_start(start, reader, length, limit)
 }
 
 /// A truncation inside the first two bytes is reported against the 4-byte magic number.
@@ -429,23 +628,33 @@ fn whole_magic(kind: IdxErrorKind) -> IdxErrorKind {
 }
 
 #[cfg(feature = "gzip")]
-fn gunzip_and_read<R: Read>(start: [u8; 2], reader: R) -> Result<IdxArray, IdxErrorKind> {
+fn gunzip_and_read<R: Read>(
+    start: [u8; 2],
+    reader: R,
+    limit: u64,
+) -> Result<IdxArray, IdxErrorKind> {
     let mut decoder = flate2::read::MultiGzDecoder::new(start.as_slice().chain(reader));
     let mut inner_start = [0u8; 2];
     read_section(&mut decoder, &mut inner_start, Section::Magic, 0).map_err(whole_magic)?;
-    read_after_start(inner_start, decoder, None)
+    read_after_start(inner_start, decoder, None, limit)
 }
 
 #[cfg(not(feature = "gzip"))]
-fn gunzip_and_read<R: Read>(_start: [u8; 2], _reader: R) -> Result<IdxArray, IdxErrorKind> {
+fn gunzip_and_read<R: Read>(
+    _start: [u8; 2],
+    _reader: R,
+    _limit: u64,
+) -> Result<IdxArray, IdxErrorKind> {
     Err(IdxErrorKind::GzipDisabled)
 }
 
-/// Reads the rest of an IDX file whose first two bytes, `start`, are already read.
+/// Reads the rest of an IDX file whose first two bytes, `start`, are already read,
+/// refusing a header that claims more than `limit` bytes of data before reading it.
 fn read_after_start<R: Read>(
     start: [u8; 2],
     mut reader: R,
     length: Option<u64>,
+    limit: u64,
 ) -> Result<IdxArray, IdxErrorKind> {
     if start != [0, 0] {
         return Err(IdxErrorKind::BadMagic { found: start });
@@ -480,6 +689,12 @@ fn read_after_start<R: Read>(
     let bytes = count
         .checked_mul(element.size() as u64)
         .ok_or_else(too_large)?;
+    if bytes > limit {
+        return Err(IdxErrorKind::TooLarge {
+            claimed: bytes,
+            limit,
+        });
+    }
     let count = usize::try_from(count).map_err(|_| too_large())?;
     usize::try_from(bytes).map_err(|_| too_large())?;
     let dims: Vec<usize> = dims32.iter().map(|&d| d as usize).collect();
@@ -538,7 +753,9 @@ fn trailing_data(dims: &[u32], element: ElementType, extra: Option<u64>) -> IdxE
 
 /// Reads `count` elements of `N` bytes each, decoding each with `decode`, in chunks of
 /// at most [`CHUNK`] bytes. With `reserve_all` (a plain file whose length has been
-/// checked) the result is allocated at once; otherwise it grows with the data read.
+/// checked) the result is allocated at once; otherwise it grows with the data read,
+/// doubling as a `Vec` does but never beyond `count`, so its memory stays within the
+/// limit that `count` was checked against.
 fn read_elements<R: Read, T, const N: usize>(
     reader: &mut R,
     count: usize,
@@ -558,6 +775,11 @@ fn read_elements<R: Read, T, const N: usize>(
         // CHUNK is a multiple of N, so a full read holds whole elements.
         let want = (total - done).min(CHUNK);
         let got = read_up_to(reader, &mut buffer[..want]).map_err(IdxErrorKind::Io)?;
+        if elements.capacity() - elements.len() < got / N {
+            // The capacity is at least CHUNK / N here, so twice it holds what arrived.
+            let grown = (2 * elements.capacity()).min(count);
+            elements.reserve_exact(grown - elements.len());
+        }
         elements.extend(
             buffer[..got - got % N]
                 .chunks_exact(N)
@@ -664,47 +886,51 @@ fn labels_from(array: IdxArray) -> Result<Vec<u8>, IdxError> {
     Ok(labels)
 }
 
-/// Reads an IDX file of images (`u8`, 3 dimensions) from any reader, gzip or plain.
+/// Reads an IDX file of images (`u8`, 3 dimensions) from any reader, gzip or plain,
+/// of at most [`DEFAULT_LIMIT`] bytes of data ([`IdxReader::read_images_from`] takes
+/// another limit).
 ///
 /// # Errors
 ///
 /// As [`read_idx`]; [`IdxErrorKind::WrongType`] for elements other than `u8`, and
 /// [`IdxErrorKind::DimensionMismatch`] for other than 3 dimensions.
 pub fn read_images_from<R: Read>(reader: R) -> Result<Images, IdxError> {
-    Images::try_from(read_idx(reader)?)
+    IdxReader::new().read_images_from(reader)
 }
 
-/// Reads an IDX file of labels (`u8`, 1 dimension) from any reader, gzip or plain.
+/// Reads an IDX file of labels (`u8`, 1 dimension) from any reader, gzip or plain,
+/// of at most [`DEFAULT_LIMIT`] bytes of data ([`IdxReader::read_labels_from`] takes
+/// another limit).
 ///
 /// # Errors
 ///
 /// As [`read_idx`]; [`IdxErrorKind::WrongType`] for elements other than `u8`, and
 /// [`IdxErrorKind::DimensionMismatch`] for other than 1 dimension.
 pub fn read_labels_from<R: Read>(reader: R) -> Result<Vec<u8>, IdxError> {
-    labels_from(read_idx(reader)?)
+    IdxReader::new().read_labels_from(reader)
 }
 
 /// Reads the IDX file of images (`u8`, 3 dimensions) at `path`, gzip or plain, such as
-/// MNIST's `train-images-idx3-ubyte.gz`.
+/// MNIST's `train-images-idx3-ubyte.gz`, of at most [`DEFAULT_LIMIT`] bytes of data
+/// ([`IdxReader::read_images`] takes another limit).
 ///
 /// # Errors
 ///
 /// As [`read_images_from`], with the path attached.
 pub fn read_images<P: AsRef<Path>>(path: P) -> Result<Images, IdxError> {
-    let path = path.as_ref();
-    Images::try_from(read_idx_file(path)?).map_err(|error| error.in_file(path))
+    IdxReader::new().read_images(path)
 }
 
 /// Reads the IDX file of labels (`u8`, 1 dimension) at `path`, gzip or plain, such as
-/// MNIST's `train-labels-idx1-ubyte.gz`. The labels are returned as stored, unchecked
-/// (MNIST's are digits 0 to 9).
+/// MNIST's `train-labels-idx1-ubyte.gz`, of at most [`DEFAULT_LIMIT`] bytes of data
+/// ([`IdxReader::read_labels`] takes another limit). The labels are returned as stored,
+/// unchecked (MNIST's are digits 0 to 9).
 ///
 /// # Errors
 ///
 /// As [`read_labels_from`], with the path attached.
 pub fn read_labels<P: AsRef<Path>>(path: P) -> Result<Vec<u8>, IdxError> {
-    let path = path.as_ref();
-    labels_from(read_idx_file(path)?).map_err(|error| error.in_file(path))
+    IdxReader::new().read_labels(path)
 }
 
 /// The path of MNIST's file `name` in `dir`, plain or with `.gz` appended.
@@ -728,34 +954,15 @@ fn find_mnist_file(dir: &Path, name: &str) -> Result<PathBuf, IdxError> {
     .in_file(&plain))
 }
 
-/// Reads one MNIST part (`train` or `t10k`) and checks that images and labels agree.
-fn load_mnist_part(dir: &Path, part: &str) -> Result<(Images, Vec<u8>), IdxError> {
-    let images_path = find_mnist_file(dir, &format!("{part}-images-idx3-ubyte"))?;
-    let labels_path = find_mnist_file(dir, &format!("{part}-labels-idx1-ubyte"))?;
-    let images = read_images(&images_path)?;
-    let labels = read_labels(&labels_path)?;
-    if images.len() != labels.len() {
-        let detail = format!(
-            "{} holds {} images but {} holds {} labels",
-            images_path.display(),
-            images.len(),
-            labels_path.display(),
-            labels.len()
-        );
-        return Err(
-            IdxError::from(IdxErrorKind::DimensionMismatch { detail }).in_file(&labels_path)
-        );
-    }
-    Ok((images, labels))
-}
-
 /// Loads MNIST from the folder `dir`: `(train_images, train_labels, test_images,
 /// test_labels)`.
 ///
 /// The folder holds the four files under their standard names, each plain or
 /// gzip-compressed with `.gz` appended: `train-images-idx3-ubyte`,
 /// `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`
-/// (60 000 training and 10 000 test images of 28 × 28 pixels).
+/// (60 000 training and 10 000 test images of 28 × 28 pixels). Each file may hold at
+/// most [`DEFAULT_LIMIT`] bytes of data, 512 MiB, more than ten times MNIST's largest;
+/// [`IdxReader::load_mnist`] takes another limit, for larger data sets of the same layout.
 ///
 /// ```no_run
 /// let (train_images, train_labels, test_images, test_labels) =
@@ -772,8 +979,5 @@ fn load_mnist_part(dir: &Path, part: &str) -> Result<(Images, Vec<u8>), IdxError
 /// [`IdxErrorKind::DimensionMismatch`] when a part's images and labels differ in count;
 /// any error of [`read_images`] and [`read_labels`]. The error names the file.
 pub fn load_mnist<P: AsRef<Path>>(dir: P) -> Result<(Images, Vec<u8>, Images, Vec<u8>), IdxError> {
-    let dir = dir.as_ref();
-    let (train_images, train_labels) = load_mnist_part(dir, "train")?;
-    let (test_images, test_labels) = load_mnist_part(dir, "t10k")?;
-    Ok((train_images, train_labels, test_images, test_labels))
+    IdxReader::new().load_mnist(dir)
 }

@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use tapegrad_nn::data::{Minibatches, SplitMix64, circles, moons, spirals, split_indices};
-use tapegrad_nn::digits::{DIGITS_PATH, DigitsErrorKind, load_digits, read_digits};
+use tapegrad_nn::digits::{DIGITS_PATH, DigitsErrorKind, DigitsReader, load_digits, read_digits};
 use tapegrad_nn::idx::{
-    ElementType, IdxData, IdxErrorKind, Images, Section, load_mnist, read_idx, read_idx_file,
-    read_images, read_images_from, read_labels, read_labels_from,
+    DEFAULT_LIMIT, ElementType, IdxData, IdxErrorKind, IdxReader, Images, Section, load_mnist,
+    read_idx, read_idx_file, read_images, read_images_from, read_labels, read_labels_from,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -131,6 +131,45 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
+}
+
+/// A gzip file of `head`, then `copies` times `block`, as one gzip member each: what
+/// `cat head.gz block.gz block.gz ... > file.gz` makes, which gunzip (and every reader
+/// here) decompresses whole. `block` is compressed once, so a file that decompresses to
+/// gigabytes is built in milliseconds; a block of zeros shrinks a thousandfold.
+#[cfg(feature = "gzip")]
+fn gzip_repeated(head: &[u8], block: &[u8], copies: usize) -> Vec<u8> {
+    let member = gzip(block);
+    let mut file = gzip(head);
+    file.reserve(member.len() * copies);
+    for _ in 0..copies {
+        file.extend_from_slice(&member);
+    }
+    file
+}
+
+/// Reads `bytes` every way that applies, with `from_reader` and `from_path`: from a
+/// reader of unknown length, from a plain file named `every-way`, and, with the `gzip`
+/// feature, both again gzip-compressed. Each result comes with the way, in words.
+fn every_way<T, E>(
+    bytes: &[u8],
+    from_reader: impl Fn(&[u8]) -> Result<T, E>,
+    from_path: impl Fn(&Path) -> Result<T, E>,
+) -> Vec<(&'static str, Result<T, E>)> {
+    let file = TempPath::file("every-way", bytes);
+    #[cfg_attr(not(feature = "gzip"), allow(unused_mut))]
+    let mut results = vec![
+        ("from a reader", from_reader(bytes)),
+        ("from a plain file", from_path(&file.0)),
+    ];
+    #[cfg(feature = "gzip")]
+    {
+        let compressed = gzip(bytes);
+        let file = TempPath::file("every-way.gz", &compressed);
+        results.push(("from a gzip stream", from_reader(&compressed)));
+        results.push(("from a gzip file", from_path(&file.0)));
+    }
+    results
 }
 
 // ---------------------------------------------------------------------------------------
@@ -417,26 +456,18 @@ fn idx_file(type_code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
 
 /// Reads `bytes` every way that applies and hands each result's error kind to `check`.
 fn check_every_way(bytes: &[u8], check: impl Fn(&IdxErrorKind) -> bool) {
-    let from_reader = read_idx(Cursor::new(bytes)).expect_err("a reader of a malformed file");
-    assert!(check(from_reader.kind()), "from a reader: {from_reader}");
-
-    let file = TempPath::file("malformed", bytes);
-    let from_file = read_idx_file(&file.0).expect_err("a malformed plain file");
-    assert!(check(from_file.kind()), "from a plain file: {from_file}");
-    assert_eq!(from_file.path(), Some(file.0.as_path()));
-    assert!(from_file.to_string().contains("malformed"), "{from_file}");
-
-    #[cfg(feature = "gzip")]
-    {
-        let compressed = gzip(bytes);
-        let from_gzip = read_idx(compressed.as_slice()).expect_err("a gzip stream");
-        assert!(check(from_gzip.kind()), "from a gzip stream: {from_gzip}");
-        let file = TempPath::file("malformed.gz", &compressed);
-        let from_gzip_file = read_idx_file(&file.0).expect_err("a gzip file");
-        assert!(
-            check(from_gzip_file.kind()),
-            "from a gzip file: {from_gzip_file}"
-        );
+    let results = every_way(bytes, |r| read_idx(Cursor::new(r)), |p| read_idx_file(p));
+    for (way, result) in results {
+        let error = result.expect_err(way);
+        assert!(check(error.kind()), "{way}: {error}");
+        if way.ends_with("file") {
+            let path = error.path().expect("an error from a file names it");
+            assert!(
+                path.to_string_lossy().contains("every-way"),
+                "{way}: {error}"
+            );
+            assert!(error.to_string().contains("every-way"), "{way}: {error}");
+        }
     }
 }
 
@@ -486,6 +517,14 @@ malformed_idx! {
         => IdxErrorKind::DimensionMismatch { .. },
     mnist_sized_header_with_ten_bytes: idx_file(0x08, &[60_000, 28, 28], &[0; 10])
         => IdxErrorKind::Truncated { section: Section::Data, expected: 47_040_000, found: 10 },
+    claim_of_exactly_the_default_limit: idx_file(0x08, &[1 << 14, 1 << 15], &[0; 10])
+        => IdxErrorKind::Truncated { section: Section::Data, expected: DEFAULT_LIMIT, found: 10 },
+    claim_one_byte_over_the_default_limit: idx_file(0x08, &[(1 << 29) + 1], &[0; 10])
+        => IdxErrorKind::TooLarge { claimed: 536_870_913, limit: DEFAULT_LIMIT },
+    f64_claim_over_the_default_limit: idx_file(0x0E, &[1 << 26, 2], &[0; 10])
+        => IdxErrorKind::TooLarge { claimed: 1_073_741_824, limit: DEFAULT_LIMIT },
+    four_billion_bytes_claimed: idx_file(0x08, &[u32::MAX], &[0; 10])
+        => IdxErrorKind::TooLarge { claimed: 4_294_967_295, limit: DEFAULT_LIMIT },
 }
 
 #[test]
@@ -498,6 +537,12 @@ fn messages_say_what_is_wrong() {
     assert!(message(vec![7, 7, 8, 1]).contains("not an IDX file"));
     assert!(message(idx_file(0x0A, &[1], &[0])).contains("0x0A"));
     assert!(message(idx_file(0x0E, &[u32::MAX; 4], &[])).contains("more than"));
+    assert_eq!(
+        message(idx_file(0x0E, &[1 << 26, 2], &[])),
+        "the IDX header claims 1073741824 bytes of data, more than the limit of 536870912 \
+         bytes; if the file is genuine, read it with a higher limit: \
+         `IdxReader::new().limit(bytes)`"
+    );
 }
 
 #[test]
@@ -517,9 +562,11 @@ fn a_huge_header_on_a_tiny_file_fails_at_once_without_allocating() {
     assert!(largest < ONE_MIB, "allocated {largest} bytes at once");
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
 
-    // u32::MAX f64s claimed (32 GiB), from a reader whose length nobody knows.
+    // u32::MAX f64s claimed (32 GiB), from a reader whose length nobody knows, with the
+    // limit lifted (the default refuses the claim at once).
     let bytes = idx_file(0x0E, &[u32::MAX], &[0; 10]);
-    let (result, largest, elapsed) = measured(|| read_idx(Cursor::new(&bytes)));
+    let unlimited = IdxReader::new().limit(u64::MAX);
+    let (result, largest, elapsed) = measured(|| unlimited.read(Cursor::new(&bytes)));
     assert!(matches!(
         result.unwrap_err().kind(),
         IdxErrorKind::Truncated {
@@ -535,9 +582,11 @@ fn a_huge_header_on_a_tiny_file_fails_at_once_without_allocating() {
 #[cfg(feature = "gzip")]
 #[test]
 fn a_gzip_file_claiming_four_billion_items_fails_without_allocating() {
+    // With the limit lifted; the default refuses the claim at once.
     let compressed = gzip(&idx_file(0x08, &[u32::MAX], &[0; 10]));
     let file = TempPath::file("huge-claim.gz", &compressed);
-    let (result, largest, elapsed) = measured(|| read_labels(&file.0));
+    let unlimited = IdxReader::new().limit(u64::MAX);
+    let (result, largest, elapsed) = measured(|| unlimited.read_labels(&file.0));
     let error = result.unwrap_err();
     assert!(
         matches!(
@@ -579,6 +628,172 @@ fn a_cut_or_corrupt_gzip_stream_is_an_error() {
     corrupt[crc] ^= 0xFF;
     let error = read_idx(corrupt.as_slice()).expect_err("a wrong checksum");
     assert!(matches!(error.kind(), IdxErrorKind::Io(_)), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The size limit of the IDX reader.
+
+/// The file of the hardening issue: 2 MB of gzip whose IDX header claims 2^32 - 1 bytes
+/// of `u8` labels, followed by 2 GiB of zeros, which the reader before the limit
+/// decompressed into one 2 GiB allocation (then reported the file truncated).
+#[cfg(feature = "gzip")]
+#[test]
+fn the_issues_gzip_bomb_is_refused_at_its_header() {
+    let bomb = gzip_repeated(&idx_file(0x08, &[u32::MAX], &[]), &vec![0; ONE_MIB], 2048);
+    assert!(
+        (2_000_000..2_300_000).contains(&bomb.len()),
+        "{}",
+        bomb.len()
+    );
+    let file = TempPath::file("bomb-idx1-ubyte.gz", &bomb);
+    let expected = |kind: &IdxErrorKind| {
+        matches!(
+            kind,
+            IdxErrorKind::TooLarge {
+                claimed: 4_294_967_295,
+                limit: DEFAULT_LIMIT
+            }
+        )
+    };
+
+    let (result, largest, elapsed) = measured(|| read_labels(&file.0));
+    let error = result.unwrap_err();
+    assert!(expected(error.kind()), "{error}");
+    assert!(error.to_string().contains(".limit(bytes)"), "{error}");
+    assert!(largest < ONE_MIB, "allocated {largest} bytes at once");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+
+    let (result, largest, _) = measured(|| read_idx(bomb.as_slice()));
+    assert!(expected(result.unwrap_err().kind()));
+    assert!(largest < ONE_MIB, "allocated {largest} bytes at once");
+}
+
+/// Data past what a header claims is not decompressed: one byte of it is an error.
+#[cfg(feature = "gzip")]
+#[test]
+fn a_gzip_file_never_decompresses_past_its_claim() {
+    let bomb = gzip_repeated(&idx_file(0x08, &[16], &[1; 16]), &vec![0; ONE_MIB], 64);
+    let reader = IdxReader::new().limit(16);
+    let (result, largest, elapsed) = measured(|| reader.read(bomb.as_slice()));
+    let error = result.unwrap_err();
+    assert!(
+        matches!(error.kind(), IdxErrorKind::DimensionMismatch { detail } if detail.contains("more bytes follow")),
+        "{error}"
+    );
+    assert!(largest < ONE_MIB, "allocated {largest} bytes at once");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+}
+
+#[test]
+fn a_file_at_the_limit_reads_and_one_byte_more_fails() {
+    let reader = IdxReader::new().limit(12);
+    let read_every_way =
+        |bytes: &[u8]| every_way(bytes, |r| reader.read(r), |p| reader.read_file(p));
+
+    // 12 bytes of data: 3 × 4 u8, 3 i32.
+    for bytes in [
+        idx_file(0x08, &[3, 4], &[5; 12]),
+        idx_file(0x0C, &[3], &[0; 12]),
+    ] {
+        for (way, result) in read_every_way(&bytes) {
+            let array = result.unwrap_or_else(|error| panic!("{way}: {error}"));
+            assert_eq!(array.data.len() * array.data.element_type().size(), 12);
+        }
+    }
+
+    // 13 u8, 4 i32, and a claim far over the limit with its data missing: the claim is
+    // checked against the limit first, even where the file's length is known.
+    for (bytes, over) in [
+        (idx_file(0x08, &[13], &[5; 13]), 13),
+        (idx_file(0x0C, &[4], &[0; 16]), 16),
+        (idx_file(0x08, &[10, 100], &[5]), 1000),
+    ] {
+        for (way, result) in read_every_way(&bytes) {
+            let error = result.expect_err(way);
+            assert!(
+                matches!(error.kind(), &IdxErrorKind::TooLarge { claimed, limit: 12 } if claimed == over),
+                "{way}: {error}"
+            );
+        }
+    }
+
+    // The typed readers keep the limit.
+    let images = idx_file(0x08, &[1, 3, 4], &[5; 12]);
+    assert!(reader.read_images_from(images.as_slice()).is_ok());
+    let error = reader
+        .limit(11)
+        .read_images_from(images.as_slice())
+        .unwrap_err();
+    assert!(matches!(
+        error.kind(),
+        IdxErrorKind::TooLarge {
+            claimed: 12,
+            limit: 11
+        }
+    ));
+    let labels = idx_file(0x08, &[13], &[5; 13]);
+    assert!(reader.limit(13).read_labels_from(labels.as_slice()).is_ok());
+    let file = TempPath::file("labels", &labels);
+    let error = reader.read_labels(&file.0).unwrap_err();
+    assert!(matches!(
+        error.kind(),
+        IdxErrorKind::TooLarge {
+            claimed: 13,
+            limit: 12
+        }
+    ));
+    assert_eq!(error.path(), Some(file.0.as_path()));
+}
+
+#[test]
+fn the_default_reader_is_the_functions() {
+    assert_eq!(IdxReader::default(), IdxReader::new());
+    assert_eq!(IdxReader::new().limit(DEFAULT_LIMIT), IdxReader::new());
+    assert_eq!(DEFAULT_LIMIT, 512 * 1024 * 1024);
+    let bytes = idx_file(0x08, &[2, 2], &[1, 2, 3, 4]);
+    assert_eq!(
+        IdxReader::new().read(bytes.as_slice()).unwrap(),
+        read_idx(bytes.as_slice()).unwrap()
+    );
+}
+
+/// Data that arrives from a stream grows its vector by doubling, but never past the claim,
+/// so the memory for a file within the limit stays within the limit.
+#[test]
+fn memory_for_streamed_data_stays_within_the_limit() {
+    let limit = 3 * ONE_MIB / 2;
+    let reader = IdxReader::new().limit(limit as u64);
+    let bytes = idx_file(0x08, &[limit as u32], &vec![9; limit]);
+    let streams = [
+        #[cfg(feature = "gzip")]
+        gzip(&bytes),
+        bytes,
+    ];
+    for stream in streams {
+        let (result, largest, _) = measured(|| reader.read_labels_from(stream.as_slice()));
+        assert_eq!(result.unwrap().len(), limit);
+        assert!(largest <= limit, "allocated {largest} bytes at once");
+    }
+}
+
+#[test]
+fn load_mnist_reads_each_file_with_the_limit() {
+    // The training images hold 5 × 2 × 2 = 20 bytes, the most of the four files.
+    let dir = mnist_folder([5, 3], [5, 3]);
+    assert!(IdxReader::new().limit(20).load_mnist(&dir.0).is_ok());
+    let error = IdxReader::new().limit(19).load_mnist(&dir.0).unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            IdxErrorKind::TooLarge {
+                claimed: 20,
+                limit: 19
+            }
+        ),
+        "{error}"
+    );
+    let name = error.path().unwrap().file_name().unwrap().to_string_lossy();
+    assert_eq!(name, "train-images-idx3-ubyte");
 }
 
 #[cfg(not(feature = "gzip"))]
@@ -987,4 +1202,107 @@ fn a_malformed_file_is_named_in_the_error() {
     assert_eq!(error.path(), Some(file.0.as_path()));
     let message = error.to_string();
     assert!(message.contains("bad-digits.csv: line 2: "), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The size limit of the digits reader.
+
+/// `lines` lines of 64 zero pixels and the label 0: 130 bytes each with its line end.
+fn digits_text(lines: usize) -> Vec<u8> {
+    format!("{}\n", digits_line(0, 0))
+        .repeat(lines)
+        .into_bytes()
+}
+
+#[test]
+fn digits_at_the_limit_read_and_one_byte_more_fails() {
+    let text = digits_text(3);
+    assert_eq!(text.len(), 390);
+    let reader = DigitsReader::new().limit(390);
+    for (way, result) in every_way(&text, |r| reader.read(r), |p| reader.load(p)) {
+        let digits = result.unwrap_or_else(|error| panic!("{way}: {error}"));
+        assert_eq!(digits.len(), 3, "{way}");
+    }
+    let reader = reader.limit(389);
+    for (way, result) in every_way(&text, |r| reader.read(r), |p| reader.load(p)) {
+        let error = result.expect_err(way);
+        assert!(
+            matches!(error.kind(), DigitsErrorKind::TooLarge { limit: 389 }),
+            "{way}: {error}"
+        );
+        assert!(
+            error.to_string().contains(
+                "limit of 389 bytes of text; if the file is genuine, read it with \
+                           a higher limit: `DigitsReader::new().limit(bytes)`"
+            ),
+            "{way}: {error}"
+        );
+    }
+}
+
+#[test]
+fn the_default_digits_reader_is_the_functions() {
+    assert_eq!(DigitsReader::default(), DigitsReader::new());
+    assert_eq!(
+        DigitsReader::new().limit(tapegrad_nn::digits::DEFAULT_LIMIT),
+        DigitsReader::new()
+    );
+    let text = digits_text(2);
+    assert_eq!(
+        DigitsReader::new().read(text.as_slice()).unwrap(),
+        read_digits(text.as_slice()).unwrap()
+    );
+}
+
+/// 64 MiB of valid lines in a few hundred kB of gzip: reading stops one byte past the
+/// limit, holding less than the limit.
+#[cfg(feature = "gzip")]
+#[test]
+fn a_digits_gzip_bomb_stops_at_the_limit() {
+    let bomb = gzip_repeated(&[], &digits_text(8066), 64);
+    assert!(bomb.len() < ONE_MIB, "{}", bomb.len());
+    let reader = DigitsReader::new().limit(ONE_MIB as u64);
+    let (result, largest, elapsed) = measured(|| reader.read(bomb.as_slice()));
+    let error = result.unwrap_err();
+    assert!(
+        matches!(error.kind(), DigitsErrorKind::TooLarge { limit } if *limit == ONE_MIB as u64),
+        "{error}"
+    );
+    assert!(largest <= ONE_MIB, "allocated {largest} bytes at once");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+}
+
+#[test]
+fn a_plain_digits_file_over_the_default_limit_is_refused_before_it_is_read() {
+    use tapegrad_nn::digits::DEFAULT_LIMIT;
+    // One line, then zero bytes up to the length (a sparse file: nothing is written).
+    let file = TempPath::file("huge-digits.csv", &digits_text(1));
+    let handle = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file.0)
+        .unwrap();
+    handle.set_len(DEFAULT_LIMIT + 1).unwrap();
+    let (result, largest, elapsed) = measured(|| load_digits(&file.0));
+    let error = result.unwrap_err();
+    assert!(
+        matches!(
+            error.kind(),
+            DigitsErrorKind::TooLarge {
+                limit: DEFAULT_LIMIT
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(error.path(), Some(file.0.as_path()));
+    assert!(largest < ONE_MIB, "allocated {largest} bytes at once");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+
+    // At exactly the limit the file is read, and the zeros after the first line are a
+    // line too long.
+    handle.set_len(DEFAULT_LIMIT).unwrap();
+    let error = load_digits(&file.0).unwrap_err();
+    assert!(
+        matches!(error.kind(), DigitsErrorKind::Malformed { line: 2, .. }),
+        "{error}"
+    );
 }
