@@ -1,14 +1,17 @@
-//! Draws a [`Graph`] as SVG: a small layered layout, left to right, in the style of
-//! Graphviz's `rankdir=LR` pictures of micrograd.
+//! Draws a graph of value boxes and operation circles as SVG: a small layered layout, left
+//! to right, in the style of Graphviz's `rankdir=LR` pictures of micrograd.
+//!
+//! It takes plain data — the text of each box, the operation that made it, the edges —
+//! and knows nothing of tapes: [`graph`](crate::graph) hands the data over.
 //!
 //! Each value is a box of fields (label, data, grad) in column `2 d`, where `d` is its
 //! depth (the longest path from an input); the operation that made it is a circle in
 //! column `2 d - 1`, just before it. Within a column, items are ordered by the mean row
-//! of what feeds them, which keeps edges short for the graphs that fit on a page.
+//! of what feeds them and of what they feed (a few barycentre sweeps), which keeps edges
+//! short and mostly uncrossed for the graphs that fit on a page. A caption, if any, is
+//! drawn above the picture, which widens to fit it.
 
 use std::fmt::Write;
-
-use crate::graph::{Graph, GraphNode, is_operation, node_fields};
 
 const CHAR_WIDTH: f64 = 7.4;
 const FIELD_PADDING: f64 = 14.0;
@@ -17,6 +20,20 @@ const RADIUS: f64 = 17.0;
 const ROW: f64 = 52.0;
 const COLUMN_GAP: f64 = 46.0;
 const MARGIN: f64 = 20.0;
+const CAPTION_FONT_SIZE: f64 = 14.0;
+/// The advance of a character of the caption: monospace fonts are about 0.6 em wide.
+const CAPTION_CHAR_WIDTH: f64 = 8.6;
+const CAPTION_LINE: f64 = 20.0;
+
+/// A value to draw: the fields of its box, left to right, and the operation that made it,
+/// if any (drawn as a circle that feeds the box).
+#[derive(Clone, Debug)]
+pub(crate) struct ValueBox<'a> {
+    pub(crate) fields: Vec<String>,
+    pub(crate) operation: Option<&'a str>,
+    /// Drawn dashed and grey: a constant, which has no gradient.
+    pub(crate) constant: bool,
+}
 
 /// Something drawn: a value's box or an operation's circle.
 struct Item {
@@ -29,29 +46,101 @@ struct Item {
     x: f64,
 }
 
-pub(crate) fn render(graph: &Graph) -> String {
-    let nodes = graph.nodes();
-    // Items 0..n are the value boxes; operation circles follow.
-    let mut items: Vec<Item> = nodes
+/// The picture of `values` joined by `edges`, `(operand, result)` as indices into
+/// `values`, which come in an order where operands precede their results; the caption's
+/// lines above it.
+pub(crate) fn render(
+    values: &[ValueBox<'_>],
+    edges: &[(usize, usize)],
+    caption: &[&str],
+) -> String {
+    let (items, operations) = layout(values, edges);
+    let graph_width = items
         .iter()
-        .map(|node| Item {
+        .map(|item| item.x + item.width + MARGIN)
+        .fold(2.0 * MARGIN, f64::max);
+    let graph_height = items
+        .iter()
+        .map(|item| item.y + ROW / 2.0 + MARGIN)
+        .fold(2.0 * MARGIN, f64::max);
+    let caption_width = caption
+        .iter()
+        .map(|line| line.chars().count() as f64 * CAPTION_CHAR_WIDTH + 2.0 * MARGIN)
+        .fold(0.0, f64::max);
+    let caption_height = if caption.is_empty() {
+        0.0
+    } else {
+        MARGIN + caption.len() as f64 * CAPTION_LINE
+    };
+    let width = graph_width.max(caption_width);
+    let height = caption_height + graph_height;
+    // The graph is centred under a wider caption.
+    let (dx, dy) = ((width - graph_width) / 2.0, caption_height);
+
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"monospace\" font-size=\"12\">"
+    );
+    if !caption.is_empty() {
+        let _ = writeln!(svg, "<title>{}</title>", escape_xml(&caption.join(" ")));
+    }
+    svg.push_str(
+        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
+         markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
+         <path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker></defs>\n",
+    );
+    let _ = writeln!(
+        svg,
+        "<rect width=\"{width:.0}\" height=\"{height:.0}\" fill=\"white\"/>"
+    );
+    for (row, line) in caption.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            "<text x=\"{MARGIN}\" y=\"{:.1}\" font-size=\"{CAPTION_FONT_SIZE}\" \
+             font-weight=\"bold\">{}</text>",
+            MARGIN + (row as f64 + 0.75) * CAPTION_LINE,
+            escape_xml(line)
+        );
+    }
+    let _ = writeln!(svg, "<g transform=\"translate({dx:.1} {dy:.1})\">");
+    for (i, item) in items.iter().enumerate() {
+        for &input in &item.inputs {
+            draw_edge(&mut svg, &items[input], item);
+        }
+        match values.get(i) {
+            Some(value) => draw_box(&mut svg, item, value),
+            None => draw_circle(&mut svg, item, operations[i - values.len()]),
+        }
+    }
+    svg.push_str("</g>\n</svg>\n");
+    svg
+}
+
+/// Places the items: the value boxes first, one per value, then the operation circles,
+/// whose operations are returned in their order.
+fn layout<'a>(values: &[ValueBox<'a>], edges: &[(usize, usize)]) -> (Vec<Item>, Vec<&'a str>) {
+    let mut items: Vec<Item> = values
+        .iter()
+        .map(|value| Item {
             column: 0,
-            width: box_width(node),
+            width: value.fields.iter().map(|field| field_width(field)).sum(),
             inputs: Vec::new(),
             y: 0.0,
             x: 0.0,
         })
         .collect();
-    let mut circle_of = vec![None; nodes.len()];
-    for (i, node) in nodes.iter().enumerate() {
-        if is_operation(node) {
-            let operands: Vec<usize> = graph
-                .edges()
+    let mut operations = Vec::new();
+    let mut circle_of = vec![None; values.len()];
+    for (i, value) in values.iter().enumerate() {
+        if let Some(operation) = value.operation {
+            let operands: Vec<usize> = edges
                 .iter()
                 .filter(|&&(_, result)| result == i)
                 .map(|&(operand, _)| operand)
                 .collect();
-            // Nodes come in computation order, so operands already have their column.
+            // Operands come before their results, so they already have their column.
             let depth = operands
                 .iter()
                 .map(|&o| items[o].column / 2 + 1)
@@ -66,6 +155,7 @@ pub(crate) fn render(graph: &Graph) -> String {
                 y: 0.0,
                 x: 0.0,
             });
+            operations.push(operation);
         }
     }
     for (i, circle) in circle_of.iter().enumerate() {
@@ -74,12 +164,11 @@ pub(crate) fn render(graph: &Graph) -> String {
         }
     }
     // Every value but the last moves right to just before its first use, its operation
-    // circle with it (last node first, so that uses have found their place): an input
+    // circle with it (last value first, so that uses have found their place): an input
     // used late (a bias) or a partial result used late does not stretch its edge across
     // the picture and over other boxes.
-    for i in (0..nodes.len().saturating_sub(1)).rev() {
-        let first_use = graph
-            .edges()
+    for i in (0..values.len().saturating_sub(1)).rev() {
+        let first_use = edges
             .iter()
             .filter(|&&(operand, _)| operand == i)
             .map(|&(_, result)| items[result].column - 1)
@@ -92,110 +181,113 @@ pub(crate) fn render(graph: &Graph) -> String {
         }
     }
 
-    // Rows: column by column, by the mean row of the inputs (inputs keep their order).
+    // Rows: sweeps over the columns that order each by the mean row of what feeds its
+    // items (left to right) or of what they feed (right to left), the barycentre
+    // heuristic of layered drawings; an item with nothing on that side keeps its row.
+    // The first rows follow the order of computation.
     let columns = items.iter().map(|item| item.column).max().unwrap_or(0) + 1;
     let mut by_column: Vec<Vec<usize>> = vec![Vec::new(); columns];
     for (i, item) in items.iter().enumerate() {
         by_column[item.column].push(i);
     }
+    let mut consumers = vec![Vec::new(); items.len()];
+    for (i, item) in items.iter().enumerate() {
+        for &input in &item.inputs {
+            consumers[input].push(i);
+        }
+    }
     let tallest = by_column.iter().map(Vec::len).max().unwrap_or(1) as f64;
-    let mut x = MARGIN;
-    for column in &mut by_column {
-        let key = |item: &Item, rank: usize| -> f64 {
-            if item.inputs.is_empty() {
-                MARGIN + rank as f64 * ROW
-            } else {
-                item.inputs.iter().map(|&i| items[i].y).sum::<f64>() / item.inputs.len() as f64
-            }
-        };
-        let mut keyed: Vec<(f64, usize)> = column
-            .iter()
-            .enumerate()
-            .map(|(rank, &i)| (key(&items[i], rank), i))
-            .collect();
-        keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-        *column = keyed.into_iter().map(|(_, i)| i).collect();
+    let place = |items: &mut [Item], column: &[usize]| {
         let offset = (tallest - column.len() as f64) * ROW / 2.0;
-        let width = column.iter().map(|&i| items[i].width).fold(0.0, f64::max);
         for (row, &i) in column.iter().enumerate() {
             items[i].y = MARGIN + offset + row as f64 * ROW + ROW / 2.0;
+        }
+    };
+    for column in &by_column {
+        place(&mut items, column);
+    }
+    let mean_row = |items: &[Item], of: &[usize], own: f64| {
+        if of.is_empty() {
+            own
+        } else {
+            of.iter().map(|&i| items[i].y).sum::<f64>() / of.len() as f64
+        }
+    };
+    for rightwards in [true, false, true] {
+        for c in 0..columns {
+            let column = &mut by_column[if rightwards { c } else { columns - 1 - c }];
+            let mut keyed: Vec<(f64, usize)> = column
+                .iter()
+                .map(|&i| {
+                    let side = if rightwards {
+                        &items[i].inputs
+                    } else {
+                        &consumers[i]
+                    };
+                    (mean_row(&items, side, items[i].y), i)
+                })
+                .collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+            *column = keyed.into_iter().map(|(_, i)| i).collect();
+            place(&mut items, column);
+        }
+    }
+    let mut x = MARGIN;
+    for column in &by_column {
+        let width = column.iter().map(|&i| items[i].width).fold(0.0, f64::max);
+        for &i in column {
             items[i].x = x + (width - items[i].width) / 2.0;
         }
         x += width + COLUMN_GAP;
     }
-    let (width, height) = (x - COLUMN_GAP + MARGIN, tallest * ROW + 2.0 * MARGIN);
-
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
-         viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"monospace\" font-size=\"12\">"
-    );
-    svg.push_str(
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
-         markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
-         <path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker></defs>\n",
-    );
-    let _ = writeln!(
-        svg,
-        "<rect width=\"{width:.0}\" height=\"{height:.0}\" fill=\"white\"/>"
-    );
-    for (i, item) in items.iter().enumerate() {
-        for &input in &item.inputs {
-            let from = &items[input];
-            let (x1, y1) = (from.x + from.width, from.y);
-            let (x2, y2) = (item.x, item.y);
-            let bend = (x2 - x1) / 2.0;
-            let _ = writeln!(
-                svg,
-                "<path d=\"M {x1:.1} {y1:.1} C {:.1} {y1:.1}, {:.1} {y2:.1}, {x2:.1} {y2:.1}\" \
-                 fill=\"none\" stroke=\"#444\" marker-end=\"url(#arrow)\"/>",
-                x1 + bend,
-                x2 - bend,
-            );
-        }
-        if let Some(node) = nodes.get(i) {
-            draw_box(&mut svg, item, node);
-        } else {
-            let op = nodes
-                .iter()
-                .zip(&circle_of)
-                .find(|(_, circle)| **circle == Some(i))
-                .map_or("?", |(node, _)| node.op);
-            let _ = writeln!(
-                svg,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{RADIUS}\" fill=\"#eef3ff\" stroke=\"#333\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-                item.x + RADIUS,
-                item.y,
-                item.x + RADIUS,
-                item.y + 4.0,
-                escape_xml(op)
-            );
-        }
-    }
-    svg.push_str("</svg>\n");
-    svg
+    (items, operations)
 }
 
-fn box_width(node: &GraphNode) -> f64 {
-    node_fields(node)
-        .iter()
-        .map(|field| field.chars().count() as f64 * CHAR_WIDTH + 2.0 * FIELD_PADDING)
-        .sum()
+fn field_width(field: &str) -> f64 {
+    field.chars().count() as f64 * CHAR_WIDTH + 2.0 * FIELD_PADDING
 }
 
-fn draw_box(svg: &mut String, item: &Item, node: &GraphNode) {
+fn draw_edge(svg: &mut String, from: &Item, to: &Item) {
+    let (x1, y1) = (from.x + from.width, from.y);
+    let (x2, y2) = (to.x, to.y);
+    let bend = (x2 - x1) / 2.0;
+    let _ = writeln!(
+        svg,
+        "<path d=\"M {x1:.1} {y1:.1} C {:.1} {y1:.1}, {:.1} {y2:.1}, {x2:.1} {y2:.1}\" \
+         fill=\"none\" stroke=\"#444\" marker-end=\"url(#arrow)\"/>",
+        x1 + bend,
+        x2 - bend,
+    );
+}
+
+fn draw_circle(svg: &mut String, item: &Item, operation: &str) {
+    let _ = writeln!(
+        svg,
+        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{RADIUS}\" fill=\"#eef3ff\" stroke=\"#333\"/>\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+        item.x + RADIUS,
+        item.y,
+        item.x + RADIUS,
+        item.y + 4.0,
+        escape_xml(operation)
+    );
+}
+
+fn draw_box(svg: &mut String, item: &Item, value: &ValueBox<'_>) {
     let top = item.y - BOX_HEIGHT / 2.0;
+    let look = if value.constant {
+        "fill=\"#f0f0f0\" stroke=\"#333\" stroke-dasharray=\"4 3\""
+    } else {
+        "fill=\"#fffbe6\" stroke=\"#333\""
+    };
     let _ = writeln!(
         svg,
-        "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{BOX_HEIGHT}\" \
-         fill=\"#fffbe6\" stroke=\"#333\"/>",
+        "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{BOX_HEIGHT}\" {look}/>",
         item.x, item.width
     );
     let mut x = item.x;
-    for (k, field) in node_fields(node).iter().enumerate() {
-        let width = field.chars().count() as f64 * CHAR_WIDTH + 2.0 * FIELD_PADDING;
+    for (k, field) in value.fields.iter().enumerate() {
+        let width = field_width(field);
         if k > 0 {
             let _ = writeln!(
                 svg,
@@ -214,10 +306,83 @@ fn draw_box(svg: &mut String, item: &Item, node: &GraphNode) {
     }
 }
 
-/// `text` safe inside SVG text.
+/// `text` safe inside SVG text: markup characters as entities, and the control
+/// characters that XML 1.0 does not allow even as entities as U+FFFD.
 fn escape_xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\t' => escaped.push(c),
+            c if c.is_control() => escaped.push(char::REPLACEMENT_CHARACTER),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_for_xml() {
+        assert_eq!(
+            escape_xml("a<b> & \"c\"\u{1}\td"),
+            "a&lt;b&gt; &amp; &quot;c&quot;\u{FFFD}\td"
+        );
+    }
+
+    fn value(operation: Option<&str>) -> ValueBox<'_> {
+        ValueBox {
+            fields: vec!["data 1.0000".to_string()],
+            operation,
+            constant: false,
+        }
+    }
+
+    #[test]
+    fn operands_of_one_operation_end_up_side_by_side() {
+        // micrograd's neuron: inputs made x1, x2, w1, w2; x1 * w1 and x2 * w2, summed.
+        let values = [
+            value(None),
+            value(None),
+            value(None),
+            value(None),
+            value(Some("*")),
+            value(Some("*")),
+            value(Some("+")),
+        ];
+        let edges = [(0, 4), (2, 4), (1, 5), (3, 5), (4, 6), (5, 6)];
+        let (items, _) = layout(&values, &edges);
+        let row = |i: usize| (items[i].y / ROW).round() as i64;
+        assert_eq!((row(0) - row(2)).abs(), 1, "x1 beside w1");
+        assert_eq!((row(1) - row(3)).abs(), 1, "x2 beside w2");
+        // No two items share a place.
+        for (i, a) in items.iter().enumerate() {
+            for b in &items[i + 1..] {
+                assert!(a.column != b.column || a.y != b.y);
+            }
+        }
+    }
+
+    #[test]
+    fn a_caption_wider_than_the_graph_widens_the_picture() {
+        let value = value(None);
+        let narrow = render(std::slice::from_ref(&value), &[], &[]);
+        let caption = "a caption much wider than one box of the graph";
+        let wide = render(&[value], &[], &[caption]);
+        let width = |svg: &str| -> f64 {
+            let start = svg.find("width=\"").unwrap() + 7;
+            svg[start..start + svg[start..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        assert!(width(&narrow) < width(&wide));
+        let needed = caption.len() as f64 * CAPTION_CHAR_WIDTH + 2.0 * MARGIN;
+        assert!(width(&wide) >= needed.floor());
+    }
 }

@@ -11,6 +11,9 @@
 // | tape and sweeps   | tape.rs, gradients.rs, second_order.rs | `Tape`, the backward sweep, the second-order sweeps |
 // | drivers           | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`           |
 // | integrations      | nalgebra.rs, graph.rs, graph_svg.rs    | simba/approx traits; pictures of the graph         |
+//
+// graph_svg.rs draws boxes and circles from plain data and uses no other module;
+// graph.rs reads the tape and hands it that data.
 
 //! Reverse-mode automatic differentiation on a flat tape.
 //!

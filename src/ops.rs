@@ -100,19 +100,29 @@ impl<'t> Neg for &Var<'t> {
 const SUM_CHUNK: usize = 64;
 
 impl<'t> Sum for Var<'t> {
-    /// The sum, recorded as one node per 64 operands (the operands are gathered on the
-    /// stack first, since the iterator may itself record operations). The value is the
-    /// left-to-right sum, as for `f64`.
+    /// The sum, recorded as one node per 64 operands that are not constants (the operands
+    /// are gathered on the stack first, since the iterator may itself record operations).
+    /// The value is the left-to-right sum, as for `f64`. A recorded graph shows the
+    /// constant terms of each node as one constant operand, their total.
     fn sum<I: Iterator<Item = Var<'t>>>(iter: I) -> Var<'t> {
         let mut chunk = [Var::constant(0.0); SUM_CHUNK];
         let mut len = 0;
         let mut total: Option<Var<'t>> = None;
+        let mut constants: Option<f64> = None;
         let mut value = -0.0;
         let mut generation = CONSTANT;
         for x in iter {
-            if !x.is_constant() {
+            if x.is_constant() {
+                constants = Some(constants.unwrap_or(-0.0) + x.value);
+            } else {
                 if len == SUM_CHUNK {
-                    total = Some(sum_chunk(generation, total, &chunk, value));
+                    total = Some(sum_chunk(
+                        generation,
+                        total,
+                        &chunk,
+                        constants.take(),
+                        value,
+                    ));
                     len = 0;
                 }
                 generation = common_generation(generation, x);
@@ -124,25 +134,37 @@ impl<'t> Sum for Var<'t> {
         if len == 0 && total.is_none() {
             return Var::constant(value);
         }
-        sum_chunk(generation, total, &chunk[..len], value)
+        sum_chunk(generation, total, &chunk[..len], constants, value)
     }
 }
 
-/// One node for `total + Σ chunk`, whose value is `value`, on the tape of `generation`.
+/// One node for `total + Σ chunk + constants`, whose value is `value`, on the tape of
+/// `generation` (`constants`, the total of the constant terms, only for a graph).
 fn sum_chunk<'t>(
     generation: u32,
     total: Option<Var<'t>>,
     chunk: &[Var<'t>],
+    constants: Option<f64>,
     value: f64,
 ) -> Var<'t> {
     let edges = total.into_iter().chain(chunk.iter().copied());
-    Var::nary_on(
-        generation,
-        "sum",
-        value,
-        edges.map(|x| (x, 1.0)),
-        std::iter::empty,
-    )
+    // Two instances, so that a chunk without constants iterates no third part.
+    match constants {
+        None => Var::nary_on(
+            generation,
+            "sum",
+            value,
+            edges.map(|x| (x, 1.0)),
+            std::iter::empty,
+        ),
+        Some(constants) => Var::nary_on(
+            generation,
+            "sum",
+            value,
+            edges.chain([Var::constant(constants)]).map(|x| (x, 1.0)),
+            std::iter::empty,
+        ),
+    }
 }
 
 impl<'a, 't> Sum<&'a Var<'t>> for Var<'t> {

@@ -27,7 +27,7 @@ pub(crate) const FIRST: u32 = 1 << 31;
 /// The bits of an operand index that name a node.
 pub(crate) const NODE: u32 = !FIRST;
 /// The sink node that leaves point to.
-const SINK: u32 = 0;
+pub(crate) const SINK: u32 = 0;
 
 /// The recorded edges of one tape, and the tape's current generation.
 #[derive(Debug)]
@@ -57,8 +57,22 @@ pub(crate) struct Storage {
     /// The operation and value of every node, the sink included, while `graph` is on
     /// (and empty or shorter for nodes recorded while it was off).
     pub(crate) annotations: Vec<(&'static str, f64)>,
+    /// The constant operands of the operations recorded while `graph` is on, in node
+    /// order: the edges leave them out, the pictures show them.
+    pub(crate) constants: Vec<ConstantOperand>,
     /// The nonzero second derivatives of the recorded operations, in node order.
     pub(crate) curvature: Vec<Curvature>,
+}
+
+/// A constant operand of an operation, kept for pictures of the graph.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ConstantOperand {
+    /// The operation's node.
+    pub(crate) node: u32,
+    /// Its place among all the operation's operands, constants included.
+    pub(crate) slot: u32,
+    /// Its value.
+    pub(crate) value: f64,
 }
 
 /// One term of the local Hessian of an operation: `∂²node/∂a∂b = value`.
@@ -87,6 +101,7 @@ impl Storage {
             second_order: false,
             graph: false,
             annotations: Vec::new(),
+            constants: Vec::new(),
             curvature: Vec::new(),
         };
         storage.clear(generation);
@@ -99,6 +114,7 @@ impl Storage {
         self.edges.clear();
         self.curvature.clear();
         self.annotations.clear();
+        self.constants.clear();
         self.nodes = 0;
         self.leading = 0;
         let sink = self.open_node();
@@ -181,6 +197,19 @@ impl Storage {
                 self.annotations.resize(node, ("?", f64::NAN));
             }
             self.annotations.push((op, value));
+        }
+    }
+
+    /// Records that the newest node has a constant operand of value `value` at `slot`
+    /// among its operands, if the graph is recorded.
+    #[inline]
+    pub(crate) fn annotate_constant(&mut self, slot: u32, value: f64) {
+        if self.graph {
+            self.constants.push(ConstantOperand {
+                node: self.nodes - 1,
+                slot,
+                value,
+            });
         }
     }
 
@@ -330,6 +359,26 @@ mod tests {
         assert_eq!(s.len(), 1);
         s.set_extras(false, false);
         assert_eq!(s.try_unary(a, 1.0), Some(2));
+    }
+
+    #[test]
+    fn constant_operands_are_kept_only_for_a_graph() {
+        let mut s = Storage::new(1, 100);
+        let a = s.leaf(1.0);
+        s.unary(a, 2.0);
+        s.annotate_constant(0, 2.0);
+        assert!(s.constants.is_empty());
+        s.set_extras(false, true);
+        let b = s.unary(a, 3.0);
+        s.annotate_constant(1, 3.0);
+        let expected = ConstantOperand {
+            node: b,
+            slot: 1,
+            value: 3.0,
+        };
+        assert_eq!(s.constants, [expected]);
+        s.clear(2);
+        assert!(s.constants.is_empty());
     }
 
     #[test]

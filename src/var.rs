@@ -98,6 +98,21 @@ impl<'t> Var<'t> {
         d: f64,
         d2: impl FnOnce() -> f64,
     ) -> Self {
+        self.unary_with_constant(op, value, d, d2, NO_CONSTANT)
+    }
+
+    /// [`unary_curved`](Self::unary_curved) for an operation that also has a constant
+    /// operand, `(slot, value)`: its place among the operands and its value, which only
+    /// a recorded graph keeps ([`NO_CONSTANT`] if there is none).
+    #[inline(always)]
+    fn unary_with_constant(
+        self,
+        op: &'static str,
+        value: f64,
+        d: f64,
+        d2: impl FnOnce() -> f64,
+        constant: (u32, f64),
+    ) -> Self {
         if self.generation == CONSTANT {
             return Var::constant(value);
         }
@@ -107,7 +122,7 @@ impl<'t> Var<'t> {
             #[inline(always)]
             move |tape| match tape.try_unary(a, d) {
                 Some(node) => node,
-                None => unary_slow(tape, op, value, a, d, d2),
+                None => unary_slow(tape, op, value, a, d, d2, constant),
             },
         );
         Var::node(value, index, self.generation)
@@ -115,7 +130,8 @@ impl<'t> Var<'t> {
 
     /// Records `value = op(self, other)` with partials `da = ∂value/∂self` and
     /// `db = ∂value/∂other`, for an operation whose second derivatives are 0.
-    /// Constants among the operands are left out of the record.
+    /// Constants among the operands are left out of the edges (a recorded graph keeps
+    /// their values).
     #[inline(always)]
     pub(crate) fn binary(
         self,
@@ -156,9 +172,9 @@ impl<'t> Var<'t> {
             );
             Var::node(value, index, self.generation)
         } else if other.generation == CONSTANT {
-            self.unary_curved(op, value, da, || second()[0])
+            self.unary_with_constant(op, value, da, || second()[0], (1, other.value))
         } else if self.generation == CONSTANT {
-            other.unary_curved(op, value, db, || second()[2])
+            other.unary_with_constant(op, value, db, || second()[2], (0, self.value))
         } else {
             active::mixed_tapes(self.generation, other.generation)
         }
@@ -168,8 +184,9 @@ impl<'t> Var<'t> {
     /// a second-order tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
     /// `∂²value/∂a∂b = 1`, the only second derivatives of a sum of products (a sum has
     /// none: `std::iter::empty`). Constants among the operands are left out of the
-    /// record. `generation` is the operands' common generation (see
-    /// [`common_generation`]), which the caller finds while computing the value.
+    /// record, and their values kept only when the graph is recorded. `generation` is
+    /// the operands' common generation (see [`common_generation`]), which the caller
+    /// finds while computing the value.
     pub(crate) fn nary_on<I, C>(
         generation: u32,
         op: &'static str,
@@ -178,7 +195,7 @@ impl<'t> Var<'t> {
         crosses: impl FnOnce() -> C,
     ) -> Self
     where
-        I: Iterator<Item = (Var<'t>, f64)>,
+        I: Iterator<Item = (Var<'t>, f64)> + Clone,
         C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
     {
         if generation == CONSTANT {
@@ -187,18 +204,12 @@ impl<'t> Var<'t> {
         let index = active::record(generation, |tape| {
             let node = tape.nary(
                 edges
+                    .clone()
                     .filter(|(var, _)| var.generation != CONSTANT)
                     .map(|(var, d)| (var.index, d)),
             );
             if tape.extras {
-                tape.annotate(op, value);
-                if tape.second_order {
-                    for (a, b) in crosses() {
-                        if a.generation != CONSTANT && b.generation != CONSTANT {
-                            tape.curve_cross(node, a.index, b.index, 1.0);
-                        }
-                    }
-                }
+                nary_extras(tape, node, op, value, edges, crosses);
             }
             node
         });
@@ -242,6 +253,10 @@ pub(crate) fn check_operands(vars: &[Var<'_>]) {
     }
 }
 
+/// What [`Var::unary_with_constant`] is given for an operation without a constant
+/// operand.
+const NO_CONSTANT: (u32, f64) = (u32::MAX, 0.0);
+
 /// A unary operation off the fast path: when the tape must grow, or records extras (the
 /// operation's name and value for graph pictures, its second derivative on a
 /// second-order tape).
@@ -254,9 +269,13 @@ fn unary_slow(
     a: u32,
     d: f64,
     d2: impl FnOnce() -> f64,
+    (slot, constant): (u32, f64),
 ) -> u32 {
     let node = tape.unary(a, d);
     tape.annotate(op, value);
+    if slot != NO_CONSTANT.0 {
+        tape.annotate_constant(slot, constant);
+    }
     if tape.second_order {
         tape.curve(node, a, d2());
     }
@@ -283,6 +302,38 @@ fn binary_slow(
         tape.curve(node, b, bb);
     }
     node
+}
+
+/// What an n-ary operation records beyond its edges, once they are recorded as `node`:
+/// its name, value and constant operands for a graph, its cross terms on a second-order
+/// tape (see [`Var::nary_on`]).
+#[cold]
+#[inline(never)]
+fn nary_extras<'t, C>(
+    tape: &mut Storage,
+    node: u32,
+    op: &'static str,
+    value: f64,
+    edges: impl Iterator<Item = (Var<'t>, f64)>,
+    crosses: impl FnOnce() -> C,
+) where
+    C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
+{
+    tape.annotate(op, value);
+    if tape.graph {
+        for (slot, (var, _)) in (0..).zip(edges) {
+            if var.generation == CONSTANT {
+                tape.annotate_constant(slot, var.value);
+            }
+        }
+    }
+    if tape.second_order {
+        for (a, b) in crosses() {
+            if a.generation != CONSTANT && b.generation != CONSTANT {
+                tape.curve_cross(node, a.index, b.index, 1.0);
+            }
+        }
+    }
 }
 
 impl Default for Var<'_> {

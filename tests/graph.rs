@@ -1,8 +1,8 @@
 //! Pictures of the computation graph: the nodes and edges of known expressions, the
-//! DOT text, the SVG, and the errors.
+//! constants among them, the caption, the DOT text, the SVG, and the errors.
 
-use tapegrad::Tape;
-use tapegrad::graph::{GraphError, MAX_NODES};
+use tapegrad::graph::{Graph, GraphError, MAX_NODES};
+use tapegrad::{Tape, Var};
 
 #[test]
 fn inputs_made_after_an_operation_are_drawn_like_the_first_ones() {
@@ -17,16 +17,16 @@ fn inputs_made_after_an_operation_are_drawn_like_the_first_ones() {
     let grads = tape.backward(y);
     let graph = tape.graph(y).unwrap().gradients(&grads);
     let ops: Vec<&str> = graph.nodes().iter().map(|n| n.op).collect();
-    assert_eq!(ops, ["input", "*", "input", "*", "+"]);
+    assert_eq!(ops, ["input", "constant", "*", "input", "*", "+"]);
     let mut edges = graph.edges().to_vec();
     edges.sort_unstable();
-    // x -> *3 (1); 1, late -> * (3); 3, x -> + (4)
-    assert_eq!(edges, [(0, 1), (0, 4), (1, 3), (2, 3), (3, 4)]);
+    // x, 3 -> * (2); 2, late -> * (4); 4, x -> + (5)
+    assert_eq!(edges, [(0, 2), (0, 5), (1, 2), (2, 4), (3, 4), (4, 5)]);
     let gradients: Vec<Option<f64>> = graph.nodes().iter().map(|n| n.gradient).collect();
-    // dy/dx = 3 late + 1, dy/d(3x) = late, dy/dlate = 3x.
+    // dy/dx = 3 late + 1, dy/d(3x) = late, dy/dlate = 3x; the constant has none.
     assert_eq!(
         gradients,
-        [Some(16.0), Some(5.0), Some(6.0), Some(1.0), Some(1.0)]
+        [Some(16.0), None, Some(5.0), Some(6.0), Some(1.0), Some(1.0)]
     );
 }
 
@@ -135,14 +135,16 @@ fn svg_draws_every_value_and_operation() {
     let svg = graph.to_svg();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("<circle").count(), 4); // exp, *, ln, relu
-    assert_eq!(svg.matches("<rect").count(), 1 + 5); // background + 5 values
-    assert_eq!(svg.matches("marker-end").count(), 8); // 4 operations: 4 in, 4 out
+    assert_eq!(svg.matches("<rect").count(), 1 + 6); // background + 5 values + the 2.0
+    assert_eq!(svg.matches("stroke-dasharray").count(), 1); // the 2.0
+    assert_eq!(svg.matches("marker-end").count(), 9); // 5 operands in, 4 results out
     for text in [
         ">exp<",
         ">*<",
         ">ln<",
         ">relu<",
         "data 0.5000",
+        "data 2.0000",
         "grad 1.0000",
     ] {
         assert!(svg.contains(text), "missing {text}");
@@ -169,7 +171,7 @@ fn recording_can_start_midway_and_only_covers_what_came_after() {
     tape.record_graph(true);
     let z = tape.var(2.0);
     let y = z * 3.0;
-    assert_eq!(tape.graph(y).unwrap().nodes().len(), 2);
+    assert_eq!(tape.graph(y).unwrap().nodes().len(), 3); // z, 3.0, z * 3
 }
 
 #[test]
@@ -192,4 +194,221 @@ fn a_constant_is_a_one_node_graph() {
     let graph = tape.graph(tapegrad::Var::constant(2.0)).unwrap();
     assert_eq!(graph.nodes().len(), 1);
     assert_eq!(graph.nodes()[0].op, "constant");
+}
+
+/// A node as [`shape`] lists it: operation, value, gradient.
+type Node = (&'static str, f64, Option<f64>);
+
+/// The operation, value and gradient of every node, and the sorted edges.
+fn shape(graph: &Graph) -> (Vec<Node>, Vec<(usize, usize)>) {
+    let nodes = graph
+        .nodes()
+        .iter()
+        .map(|n| (n.op, n.value, n.gradient))
+        .collect();
+    let mut edges = graph.edges().to_vec();
+    edges.sort_unstable();
+    (nodes, edges)
+}
+
+#[test]
+fn two_times_x_shows_the_two_as_a_leaf_in_dot_and_svg() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(3.0);
+    let y = 2.0 * x;
+    let graph = tape
+        .graph(y)
+        .unwrap()
+        .gradients(&tape.backward(y))
+        .label(x, "x");
+    assert_eq!(
+        shape(&graph),
+        (
+            vec![
+                ("input", 3.0, Some(2.0)),
+                ("constant", 2.0, None),
+                ("*", 6.0, Some(1.0))
+            ],
+            vec![(0, 2), (1, 2)]
+        )
+    );
+    assert!(graph.nodes()[1].is_constant() && !graph.nodes()[0].is_constant());
+    let dot = graph.to_dot();
+    // A dashed record with the value and no gradient, an edge into `*`, no circle.
+    assert!(
+        dot.contains("v1 [label=\"{ data 2.0000 }\", style=dashed];"),
+        "{dot}"
+    );
+    assert!(dot.contains("v1 -> o2;"), "{dot}");
+    assert!(!dot.contains("o1 "), "{dot}");
+    assert!(dot.contains("v0 [label=\"{ x | data 3.0000 | grad 2.0000 }\"];"));
+    let svg = graph.to_svg();
+    assert!(svg.contains(">data 2.0000</text>"), "{svg}");
+    assert_eq!(svg.matches("stroke-dasharray").count(), 1);
+    assert_eq!(svg.matches("<circle").count(), 1);
+}
+
+#[test]
+fn constants_are_leaves_and_each_use_is_its_own() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(0.5);
+    let y = (2.0 * x + 1.0).powf(2.0) - 1.0;
+    let graph = tape.graph(y).unwrap().gradients(&tape.backward(y));
+    let constants: Vec<usize> = (0..graph.nodes().len())
+        .filter(|&i| graph.nodes()[i].is_constant())
+        .collect();
+    let values: Vec<f64> = constants.iter().map(|&i| graph.nodes()[i].value).collect();
+    assert_eq!(values, [2.0, 1.0, 2.0, 1.0]);
+    for &c in &constants {
+        let node = &graph.nodes()[c];
+        assert_eq!((node.op, node.gradient), ("constant", None));
+        // Nothing flows into a constant, and it feeds exactly the operation after it.
+        assert!(graph.edges().iter().all(|&(_, result)| result != c));
+        let uses: Vec<usize> = graph
+            .edges()
+            .iter()
+            .filter(|&&(operand, _)| operand == c)
+            .map(|&(_, result)| result)
+            .collect();
+        assert_eq!(uses, [c + 1]);
+    }
+    assert_eq!(graph.to_dot().matches("style=dashed").count(), 4);
+}
+
+#[test]
+fn the_operands_keep_their_order_around_a_constant() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(5.0);
+    let left = 1.0 - x;
+    let right = x - 1.0;
+    let graph = tape.graph(left).unwrap();
+    // [x, 1.0, 1 - x]: the constant is the first operand.
+    assert_eq!(graph.edges(), [(1, 2), (0, 2)]);
+    let graph = tape.graph(right).unwrap();
+    assert_eq!(graph.edges(), [(0, 2), (1, 2)]);
+}
+
+#[test]
+fn n_ary_nodes_show_their_constant_operands() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.vars(&[1.0, 2.0]);
+    let w = [Var::constant(3.0), Var::constant(4.0)];
+    let dot = Var::dot(&x, &w);
+    let graph = tape.graph(dot).unwrap().gradients(&tape.backward(dot));
+    assert_eq!(
+        shape(&graph),
+        (
+            vec![
+                ("input", 1.0, Some(3.0)),
+                ("input", 2.0, Some(4.0)),
+                ("constant", 3.0, None),
+                ("constant", 4.0, None),
+                ("dot", 11.0, Some(1.0))
+            ],
+            vec![(0, 4), (1, 4), (2, 4), (3, 4)]
+        )
+    );
+    let sum = Var::sum(&[x[0], Var::constant(0.5), x[1]]);
+    let (nodes, edges) = shape(&tape.graph(sum).unwrap());
+    assert_eq!(nodes[2], ("constant", 0.5, None));
+    assert_eq!(edges, [(0, 3), (1, 3), (2, 3)]);
+    let fused = x[0].mul_add(2.0, 1.0);
+    let (nodes, _) = shape(&tape.graph(fused).unwrap());
+    let ops: Vec<&str> = nodes.iter().map(|n| n.0).collect();
+    assert_eq!(ops, ["input", "constant", "constant", "mul_add"]);
+}
+
+#[test]
+fn an_iterator_sum_draws_its_constant_terms_as_their_total() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(1.0);
+    let terms = [x, Var::constant(2.0), x * x, Var::constant(0.25)];
+    let y: Var = terms.iter().sum();
+    let (nodes, edges) = shape(&tape.graph(y).unwrap());
+    assert_eq!(nodes[2], ("constant", 2.25, None));
+    assert_eq!(nodes[3], ("sum", 4.25, None));
+    assert_eq!(edges, [(0, 1), (0, 3), (1, 3), (2, 3)]);
+    // Without constants there is none.
+    let z: Var = [x, x * x].iter().sum();
+    assert!(
+        tape.graph(z)
+            .unwrap()
+            .nodes()
+            .iter()
+            .all(|n| !n.is_constant())
+    );
+}
+
+#[test]
+fn constants_cannot_be_labelled() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(1.0);
+    let two = Var::constant(2.0);
+    let graph = tape.graph(two * x).unwrap().label(two, "two");
+    assert!(graph.nodes().iter().all(|n| n.label.is_none()));
+}
+
+#[test]
+fn constants_recorded_before_a_clear_are_forgotten() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    {
+        let x = tape.var(1.0);
+        let _ = 7.0 * x + 8.0;
+    }
+    tape.clear();
+    let x = tape.var(1.0);
+    let y = x.exp() * 3.0;
+    let values: Vec<f64> = tape
+        .graph(y)
+        .unwrap()
+        .nodes()
+        .iter()
+        .map(|n| n.value)
+        .collect();
+    assert_eq!(values, [1.0, 1f64.exp(), 3.0, 3.0 * 1f64.exp()]);
+}
+
+#[test]
+fn the_caption_is_escaped_in_dot_and_svg_and_fits() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(1.0);
+    let y = x.sin();
+    let caption = "Neuron 0 on point 0: gradients of its \"output\" <y> & {x|z} \\n\nline 2";
+    let graph = tape.graph(y).unwrap().caption(caption);
+    let dot = graph.to_dot();
+    // Quotes and backslashes escaped, so that the text's `\n` stays text; the line
+    // break becomes Graphviz's `\n`.
+    let label =
+        r#"[label="Neuron 0 on point 0: gradients of its \"output\" <y> & {x|z} \\n\nline 2", "#;
+    assert!(dot.contains(label), "{dot}");
+    let svg = graph.to_svg();
+    let first = "Neuron 0 on point 0: gradients of its &quot;output&quot; \
+                 &lt;y&gt; &amp; {x|z} \\n</text>";
+    assert!(svg.contains(first), "{svg}");
+    assert!(svg.contains(">line 2</text>"), "{svg}");
+    assert!(svg.contains("<title>"), "{svg}");
+    // The picture is as wide as the caption's first line needs at 14 px in a monospace
+    // font (0.6 em a character, DejaVu Sans Mono's advance) with a 20 px margin each
+    // side, and the graph sits below it.
+    let width: f64 = svg["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"".len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let first_line = caption.lines().next().unwrap().chars().count() as f64;
+    assert!(width >= 14.0 * 0.6 * first_line + 40.0, "{width}");
+    assert!(svg.contains("<g transform=\"translate("), "{svg}");
+    // No caption, no label and no title.
+    let plain = tape.graph(y).unwrap();
+    assert!(!plain.to_dot().contains("graph ["));
+    assert!(!plain.to_svg().contains("<title>"));
 }
