@@ -1,4 +1,4 @@
-//! A small neural-network library on [tapegrad](tapegrad)'s tape, in the spirit of
+//! A small neural-network library on [tapegrad]'s tape, in the spirit of
 //! micrograd's `nn`.
 //!
 //! | micrograd | tapegrad |
