@@ -187,7 +187,7 @@ impl Grid {
 /// Each curve keeps the inside on its left. A curve that closes repeats its first point
 /// at its end; one that runs into the border of the grid is open. Where a cell has
 /// inside corners on one diagonal and outside ones on the other (a saddle), the value
-/// at its centre decides which corners the curves join.
+/// at its center decides which corners the curves join.
 pub fn zero_contours(grid: &Grid) -> Vec<Vec<(f64, f64)>> {
     const NONE: usize = usize::MAX;
     let (columns, rows) = (grid.xs.len(), grid.ys.len());
@@ -220,10 +220,11 @@ pub fn zero_contours(grid: &Grid) -> Vec<Vec<(f64, f64)>> {
                 }
             }
             // The inside lies on the left of a segment from an exit to the entry after
-            // it. In a saddle whose centre is outside, the inside corners are cut off
+            // it. In a saddle whose center is outside, the inside corners are cut off
             // instead: each exit then goes to the entry before it.
-            let centre: f64 = corners.iter().map(|&(a, b)| grid.value(a, b)).sum();
-            let step = if count == 4 && centre <= 0.0 { 3 } else { 1 };
+            // (The value at the center is the corners' mean, of the sign of their sum.)
+            let center: f64 = corners.iter().map(|&(a, b)| grid.value(a, b)).sum();
+            let step = if count == 4 && center <= 0.0 { 3 } else { 1 };
             for k in 0..count {
                 let (edge, exit) = crossings[k];
                 if exit {
@@ -409,17 +410,17 @@ pub fn decision_boundary_svg(
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE)?;
         let (header, body) = root.split_vertically(HEADER);
-        let centre = Pos::new(HPos::Center, VPos::Top);
+        let center = Pos::new(HPos::Center, VPos::Top);
         let middle = (width / 2) as i32;
         header.draw(&Text::new(
             title,
             (middle, 16),
-            ("sans-serif", 27).into_font().color(&BLACK).pos(centre),
+            ("sans-serif", 27).into_font().color(&BLACK).pos(center),
         ))?;
         header.draw(&Text::new(
             subtitle,
             (middle, 50),
-            ("sans-serif", 20).into_font().color(&BLACK).pos(centre),
+            ("sans-serif", 20).into_font().color(&BLACK).pos(center),
         ))?;
 
         let mut chart = ChartBuilder::on(&body)
@@ -428,7 +429,7 @@ pub fn decision_boundary_svg(
             .y_label_area_size(LEFT_LABELS)
             .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
 
-        // The regions: the upper moon's colour everywhere, then the regions where the
+        // The regions: the upper moon's color everywhere, then the regions where the
         // score is positive, largest first, each hole in them painted back.
         chart.plotting_area().fill(&UPPER_REGION)?;
         let tolerance = TOLERANCE / scale;
@@ -438,12 +439,12 @@ pub fn decision_boundary_svg(
             .collect();
         regions.sort_by(|a, b| signed_area(b).abs().total_cmp(&signed_area(a).abs()));
         chart.draw_series(regions.into_iter().map(|outline| {
-            let colour = if signed_area(&outline) > 0.0 {
+            let color = if signed_area(&outline) > 0.0 {
                 LOWER_REGION
             } else {
                 UPPER_REGION
             };
-            Polygon::new(outline, colour.filled())
+            Polygon::new(outline, color.filled())
         }))?;
 
         plot_style::draw_axes(&mut chart, ("x\u{2081}", "x\u{2082}"), (1, 1))?;

@@ -240,7 +240,7 @@ pub fn fit(xs: &[f64], ys: &[f64], steps: usize, mut report: impl FnMut(usize, f
 // ---------------------------------------------------------------------------------------
 // The plot
 
-/// The data's colour, the fit's and the true function's.
+/// The data's color, the fit's and the true function's.
 const DATA: RGBColor = RGBColor(76, 120, 168);
 const FIT: RGBColor = RGBColor(228, 87, 86);
 const TRUTH: RGBColor = RGBColor(34, 34, 34);

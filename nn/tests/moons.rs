@@ -143,7 +143,7 @@ fn a_straight_boundary_is_traced_exactly_and_simplifies_to_two_points() {
 }
 
 #[test]
-fn a_saddle_is_split_by_the_value_at_its_centre() {
+fn a_saddle_is_split_by_the_value_at_its_center() {
     // One cell: inside at the lower left and upper right corners, outside at the others.
     // The curves' first and last points, to 1e-9.
     let cell = |c: f64| {
