@@ -16,11 +16,13 @@
 //! grid (see [`RMSE_TARGET`] for the threshold it asserts) and writes
 //! `out/regression.svg`: the data, the fitted curve and the true function.
 
-use std::fmt::Write as _;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
+use plotters::prelude::*;
+#[path = "common/plot_style.rs"]
+mod plot_style;
 use tapegrad::Var;
 use tapegrad_nn::data::SplitMix64;
 use tapegrad_nn::{Adam, MLP, Module, Workspace, mean_squared_error};
@@ -238,235 +240,80 @@ pub fn fit(xs: &[f64], ys: &[f64], steps: usize, mut report: impl FnMut(usize, f
 // ---------------------------------------------------------------------------------------
 // The plot
 
-/// A "nice" tick step for a range of `span` split in about `target` intervals: 1, 2 or
-/// 5 times a power of ten.
-fn tick_step(span: f64, target: usize) -> f64 {
-    let rough = span / target as f64;
-    let magnitude = 10f64.powf(rough.log10().floor());
-    let fraction = rough / magnitude;
-    let nice = if fraction <= 1.0 {
-        1.0
-    } else if fraction <= 2.0 {
-        2.0
-    } else if fraction <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    nice * magnitude
-}
+/// The data's color, the fit's and the true function's.
+const DATA: RGBColor = RGBColor(76, 120, 168);
+const FIT: RGBColor = RGBColor(228, 87, 86);
+const TRUTH: RGBColor = RGBColor(34, 34, 34);
 
-/// The ticks of `step` within `[low, high]`.
-fn ticks(low: f64, high: f64, step: f64) -> Vec<f64> {
-    let first = (low / step).ceil() as i64;
-    let last = (high / step).floor() as i64;
-    (first..=last).map(|k| k as f64 * step).collect()
-}
-
-/// A tick label: as few decimals as the step needs, and no `-0`.
-fn tick_label(value: f64, step: f64) -> String {
-    let decimals = (-step.log10().floor()).max(0.0) as usize;
-    let text = format!("{value:.decimals$}");
-    if text
-        .trim_start_matches('-')
-        .chars()
-        .all(|c| c == '0' || c == '.')
-    {
-        text.trim_start_matches('-').to_string()
-    } else {
-        text.replace('-', "\u{2212}")
-    }
-}
-
-/// `text` with the characters that XML reserves escaped.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// An SVG picture of the data `(xs, ys)`, the curve `(grid_x, fitted)` and the curve
-/// `(grid_x, true_y)`, with axes, ticks, labels, a title and a legend.
+/// An SVG picture, drawn with plotters, of the data `(xs, ys)`, the curve
+/// `(grid_x, fitted)` and, dashed on top of it, the curve `(grid_x, true_y)`, with axes,
+/// ticks, labels, a title and a legend. Points that are not finite are left out.
 pub fn plot_svg(
     title: &str,
     (xs, ys): (&[f64], &[f64]),
     grid_x: &[f64],
     fitted: &[f64],
     true_y: &[f64],
-) -> String {
-    const WIDTH: f64 = 760.0;
-    const HEIGHT: f64 = 480.0;
-    const LEFT: f64 = 64.0;
-    const RIGHT: f64 = 24.0;
-    const TOP: f64 = 44.0;
-    const BOTTOM: f64 = 56.0;
-    let (plot_w, plot_h) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
-
-    let (x_low, x_high) = X_RANGE;
-    let finite = ys
-        .iter()
-        .chain(fitted)
-        .chain(true_y)
-        .filter(|y| y.is_finite());
-    let (y_min, y_max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &y| {
+) -> Result<String, String> {
+    let finite = |(&x, &y): (&f64, &f64)| (x.is_finite() && y.is_finite()).then_some((x, y));
+    let data: Vec<(f64, f64)> = xs.iter().zip(ys).filter_map(finite).collect();
+    let fit: Vec<(f64, f64)> = grid_x.iter().zip(fitted).filter_map(finite).collect();
+    let truth: Vec<(f64, f64)> = grid_x.iter().zip(true_y).filter_map(finite).collect();
+    let all_y = data.iter().chain(&fit).chain(&truth).map(|p| p.1);
+    let (low, high) = all_y.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
         (lo.min(y), hi.max(y))
     });
-    let (y_min, y_max) = if y_min < y_max {
-        (y_min, y_max)
-    } else {
-        (-1.0, 1.0)
-    };
-    let pad = 0.06 * (y_max - y_min);
-    let (y_low, y_high) = (y_min - pad, y_max + pad);
-    let px = |x: f64| LEFT + (x - x_low) / (x_high - x_low) * plot_w;
-    let py = |y: f64| TOP + (y_high - y) / (y_high - y_low) * plot_h;
+    let (low, high) = if low < high { (low, high) } else { (-1.0, 1.0) };
+    let pad = 0.06 * (high - low);
 
     let mut svg = String::new();
-    let mut line = |text: String| {
-        svg.push_str(&text);
-        svg.push('\n');
-    };
-    line(format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="12">"#
-    ));
-    line(format!(
-        r#"<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>"#
-    ));
-    line(format!(
-        r#"<text x="{:.1}" y="24" text-anchor="middle" font-size="15">{}</text>"#,
-        LEFT + plot_w / 2.0,
-        escape(title)
-    ));
+    {
+        let root = SVGBackend::with_string(&mut svg, (820, 520)).into_drawing_area();
+        let drawn =
+            |error: DrawingAreaErrorKind<std::io::Error>| format!("cannot draw the plot: {error}");
+        root.fill(&WHITE).map_err(drawn)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 25))
+            .margin(18)
+            .x_label_area_size(56)
+            .y_label_area_size(60)
+            .build_cartesian_2d(X_RANGE.0..X_RANGE.1, low - pad..high + pad)
+            .map_err(drawn)?;
+        plot_style::draw_axes(&mut chart, ("x", "y"), (0, 1)).map_err(drawn)?;
 
-    // Grid lines, ticks and their labels.
-    let x_step = tick_step(x_high - x_low, 8);
-    let y_step = tick_step(y_high - y_low, 8);
-    let (bottom, right) = (TOP + plot_h, LEFT + plot_w);
-    for x in ticks(x_low, x_high, x_step) {
-        let p = px(x);
-        line(format!(
-            r##"<line x1="{p:.1}" y1="{TOP}" x2="{p:.1}" y2="{bottom}" stroke="#e6e6e6"/>"##
-        ));
-        line(format!(
-            r##"<line x1="{p:.1}" y1="{bottom}" x2="{p:.1}" y2="{:.1}" stroke="#333"/>"##,
-            bottom + 5.0
-        ));
-        line(format!(
-            r#"<text x="{p:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-            bottom + 19.0,
-            tick_label(x, x_step)
-        ));
+        let point = DATA.mix(0.55).filled();
+        let rim = DATA.mix(0.9).stroke_width(1);
+        chart
+            .draw_series(data.iter().map(|&p| {
+                EmptyElement::at(p) + Circle::new((0, 0), 3, point) + Circle::new((0, 0), 3, rim)
+            }))
+            .map_err(drawn)?
+            .label(format!("{} noisy samples", data.len()))
+            .legend(move |(x, y)| {
+                EmptyElement::at((x + 13, y))
+                    + Circle::new((0, 0), 4, point)
+                    + Circle::new((0, 0), 4, rim)
+            });
+        let line = FIT.stroke_width(3);
+        chart
+            .draw_series(LineSeries::new(fit, line))
+            .map_err(drawn)?
+            .label("MLP fit")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 26, y)], line));
+        let dashed = TRUTH.stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(truth.iter().copied(), 9, 6, dashed))
+            .map_err(drawn)?
+            .label("true function sin(2x) + 0.3x")
+            .legend(move |(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (10, 0)], dashed)
+                    + PathElement::new(vec![(16, 0), (26, 0)], dashed)
+            });
+        plot_style::draw_legend(&mut chart).map_err(drawn)?;
+        root.present().map_err(drawn)?;
     }
-    for y in ticks(y_low, y_high, y_step) {
-        let p = py(y);
-        line(format!(
-            r##"<line x1="{LEFT}" y1="{p:.1}" x2="{right}" y2="{p:.1}" stroke="#e6e6e6"/>"##
-        ));
-        line(format!(
-            r##"<line x1="{:.1}" y1="{p:.1}" x2="{LEFT}" y2="{p:.1}" stroke="#333"/>"##,
-            LEFT - 5.0
-        ));
-        line(format!(
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            LEFT - 8.0,
-            p + 4.0,
-            tick_label(y, y_step)
-        ));
-    }
-    // The frame and the axis labels.
-    line(format!(
-        r##"<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#333"/>"##
-    ));
-    line(format!(
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="14" font-style="italic">x</text>"#,
-        LEFT + plot_w / 2.0,
-        HEIGHT - 12.0
-    ));
-    line(format!(
-        r#"<text x="18" y="{:.1}" text-anchor="middle" font-size="14" font-style="italic" transform="rotate(-90 18 {:.1})">y</text>"#,
-        TOP + plot_h / 2.0,
-        TOP + plot_h / 2.0
-    ));
-
-    // The data, then the curves on top, clipped to the plot area.
-    line(format!(
-        r#"<clipPath id="plot-area"><rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/></clipPath>"#
-    ));
-    line(r#"<g clip-path="url(#plot-area)">"#.to_string());
-    let mut circles = String::new();
-    for (&x, &y) in xs.iter().zip(ys) {
-        if x.is_finite() && y.is_finite() {
-            let _ = write!(
-                circles,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="2.6"/>"#,
-                px(x),
-                py(y)
-            );
-        }
-    }
-    line(format!(
-        r##"<g fill="#4c78a8" fill-opacity="0.55" stroke="#2f4b6e" stroke-width="0.6">{circles}</g>"##
-    ));
-    let polyline = |ys: &[f64]| -> String {
-        let mut points = String::new();
-        for (&x, &y) in grid_x.iter().zip(ys) {
-            if y.is_finite() {
-                let _ = write!(points, "{:.2},{:.2} ", px(x), py(y));
-            }
-        }
-        points.trim_end().to_string()
-    };
-    line(format!(
-        r##"<polyline points="{}" fill="none" stroke="#222" stroke-width="1.6" stroke-dasharray="7 5"/>"##,
-        polyline(true_y)
-    ));
-    line(format!(
-        r##"<polyline points="{}" fill="none" stroke="#e45756" stroke-width="2.4" stroke-linejoin="round"/>"##,
-        polyline(fitted)
-    ));
-    line("</g>".to_string());
-
-    // The legend, in the upper left corner.
-    let (lx, ly) = (LEFT + 14.0, TOP + 14.0);
-    line(format!(
-        r##"<rect x="{lx}" y="{ly}" width="196" height="70" fill="white" fill-opacity="0.9" stroke="#999"/>"##
-    ));
-    line(format!(
-        r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#4c78a8" fill-opacity="0.55" stroke="#2f4b6e" stroke-width="0.6"/>"##,
-        lx + 22.0,
-        ly + 17.0
-    ));
-    line(format!(
-        r#"<text x="{:.1}" y="{:.1}">noisy samples</text>"#,
-        lx + 44.0,
-        ly + 21.0
-    ));
-    line(format!(
-        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#e45756" stroke-width="2.4"/>"##,
-        lx + 10.0,
-        ly + 36.0,
-        lx + 34.0,
-        ly + 36.0
-    ));
-    line(format!(
-        r#"<text x="{:.1}" y="{:.1}">MLP fit</text>"#,
-        lx + 44.0,
-        ly + 40.0
-    ));
-    line(format!(
-        r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#222" stroke-width="1.6" stroke-dasharray="7 5"/>"##,
-        lx + 8.0,
-        ly + 55.0,
-        lx + 36.0,
-        ly + 55.0
-    ));
-    line(format!(
-        r#"<text x="{:.1}" y="{:.1}">true function sin(2x) + 0.3x</text>"#,
-        lx + 44.0,
-        ly + 59.0
-    ));
-    line("</svg>".to_string());
-    svg
+    Ok(svg)
 }
 
 /// Writes the SVG of `fit` and its data into `dir` (made if missing); returns the path.
@@ -484,7 +331,7 @@ pub fn write_plot(dir: &Path, xs: &[f64], ys: &[f64], fit: &Fit) -> Result<PathB
         xs.len(),
         fit.rmse
     );
-    let svg = plot_svg(&title, (xs, ys), &grid_x, &fitted, &true_y);
+    let svg = plot_svg(&title, (xs, ys), &grid_x, &fitted, &true_y)?;
     std::fs::create_dir_all(dir)
         .map_err(|error| format!("cannot create the folder {}: {error}", dir.display()))?;
     let path = dir.join("regression.svg");
@@ -501,27 +348,27 @@ const USAGE: &str = "usage: cargo run --release --example regression [-- --out D
   --out DIR   folder for regression.svg (default: out)
   --help      this text";
 
-/// What the command line asks for: the output folder, or `None` for `--help`.
-pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Option<PathBuf>, String> {
+/// The output folder that `args` (without the program's name) ask for, or `None` for
+/// `--help`.
+pub fn parse_args(
+    args: impl IntoIterator<Item = impl Into<OsString>>,
+) -> Result<Option<PathBuf>, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut out = PathBuf::from("out");
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--out" => {
-                out = args
-                    .next()
-                    .filter(|dir| !dir.is_empty())
-                    .map(PathBuf::from)
-                    .ok_or("--out needs a folder")?;
-            }
-            "-h" | "--help" => return Ok(None),
-            other => return Err(format!("unknown argument `{other}`")),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("out") => out = parser.value()?.into(),
+            Short('h') | Long("help") => return Ok(None),
+            _ => return Err(arg.unexpected()),
         }
     }
     Ok(Some(out))
 }
 
-fn run(out: &Path) -> Result<(), String> {
+/// Trains, prints what happens, and writes the plot into `out`; the fit must reach
+/// [`RMSE_TARGET`].
+pub fn run(out: &Path) -> Result<(), String> {
     // Fail before training, not after, when the plot cannot be written.
     std::fs::create_dir_all(out)
         .map_err(|error| format!("cannot create the folder {}: {error}", out.display()))?;
@@ -570,23 +417,12 @@ fn run(out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn main() -> ExitCode {
-    let out = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(out)) => out,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
-            return ExitCode::FAILURE;
-        }
+/// lexopt's error prints as its message, so a failure ends with `Error: ...` and exit
+/// code 1.
+fn main() -> Result<(), lexopt::Error> {
+    let Some(out) = parse_args(std::env::args_os().skip(1))? else {
+        println!("{USAGE}");
+        return Ok(());
     };
-    match run(&out) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    Ok(run(&out)?)
 }

@@ -13,6 +13,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 #[allow(dead_code)]
 #[path = "../examples/regression.rs"]
 mod regression;
@@ -21,6 +23,7 @@ mod regression;
 #[path = "../examples/digits.rs"]
 mod digits;
 
+use common::{TempDir, check_tags, count, points_of};
 use tapegrad::Var;
 use tapegrad_nn::{Module, Schedule, Workspace, softmax_cross_entropy};
 
@@ -77,29 +80,6 @@ fn allocations_so_far() -> u64 {
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/// A fresh, empty folder under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("tapegrad-demos-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("cannot create a temporary folder");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// An IDX file of `u8` elements with the given dimensions.
 fn idx_u8(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -309,31 +289,15 @@ fn regression_learning_rate_decays_from_start_to_end() {
     assert!(rates.windows(2).all(|w| w[1] <= w[0]));
 }
 
-/// Checks that the tags of `svg` nest properly; returns the names of the opened tags.
-fn check_tags(svg: &str) -> Vec<String> {
-    let mut open: Vec<String> = Vec::new();
-    let mut seen = Vec::new();
-    let mut rest = svg;
-    while let Some(start) = rest.find('<') {
-        let end = rest[start..].find('>').expect("a tag without `>`") + start;
-        let tag = &rest[start + 1..end];
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(open.pop().as_deref(), Some(name), "mismatched </{name}>");
-        } else {
-            let name: String = tag
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect();
-            assert!(!name.is_empty(), "a tag without a name: <{tag}>");
-            seen.push(name.clone());
-            if !tag.ends_with('/') {
-                open.push(name);
-            }
-        }
-        rest = &rest[end + 1..];
-    }
-    assert!(open.is_empty(), "unclosed tags: {open:?}");
-    seen
+/// The elements `<polyline` of `svg` drawn with the stroke width `width`, as points.
+fn polylines_of_width(svg: &str, width: u32) -> Vec<Vec<(f64, f64)>> {
+    let stroke = format!("stroke-width=\"{width}\"");
+    svg.split("<polyline ")
+        .skip(1)
+        .map(|element| &element[..element.find('>').unwrap()])
+        .filter(|element| element.contains(&stroke))
+        .flat_map(|element| points_of(&format!("<polyline {element}>"), "polyline"))
+        .collect()
 }
 
 #[test]
@@ -342,36 +306,78 @@ fn regression_plot_has_data_curves_axes_and_legend() {
     let grid = regression::grid(-3.0, 3.0, 61);
     let true_y: Vec<f64> = grid.iter().map(|&x| regression::truth(x)).collect();
     let fitted: Vec<f64> = true_y.iter().map(|y| y + 0.05).collect();
-    let svg = regression::plot_svg("a <title> & more", (&xs, &ys), &grid, &fitted, &true_y);
+    let svg =
+        regression::plot_svg("a <title> & more", (&xs, &ys), &grid, &fitted, &true_y).unwrap();
 
-    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-    assert!(svg.trim_end().ends_with("</svg>"));
     let tags = check_tags(&svg);
-    let count = |name: &str| tags.iter().filter(|t| *t == name).count();
-    assert_eq!(count("circle"), 30 + 1, "the data and the legend's marker");
-    assert_eq!(count("polyline"), 2, "the fit and the true function");
-    assert!(
-        svg.contains("stroke-dasharray"),
-        "the true function is dashed"
+    assert_eq!(
+        count(&tags, "circle"),
+        2 * (30 + 1),
+        "each sample and the legend's marker: a disc and its rim"
     );
     assert!(
         svg.contains("a &lt;title&gt; &amp; more"),
         "the title is escaped"
     );
-    for label in ["noisy samples", "MLP fit", "true function"] {
+    for label in [
+        "30 noisy samples",
+        "MLP fit",
+        "true function sin(2x) + 0.3x",
+    ] {
         assert!(svg.contains(label), "legend entry {label}");
     }
-    // Ticks at every integer of [-3, 3], with minus signs.
-    for tick in ["\u{2212}3", "\u{2212}1", ">0<", ">1<", ">3<"] {
-        assert!(svg.contains(tick), "tick label {tick}");
+    // The axes' names and ticks at every integer of [-3, 3], with minus signs.
+    for text in [
+        "\nx\n",
+        "\ny\n",
+        "\n\u{2212}3\n",
+        "\n\u{2212}1\n",
+        "\n0\n",
+        "\n3\n",
+    ] {
+        assert!(svg.contains(&format!("{text}</text>")), "text {text:?}");
     }
     assert!(!svg.contains("NaN") && !svg.contains("inf"));
-    // Each polyline has one point per grid point.
-    let points = svg
-        .split("points=\"")
-        .skip(1)
-        .map(|s| s[..s.find('"').unwrap()].split(' ').count());
-    assert!(points.into_iter().all(|n| n == grid.len()));
+    // The fit: one line of width 3 through every grid point, from left to right, and
+    // the legend's sample of it.
+    let fit = polylines_of_width(&svg, 3);
+    assert_eq!(fit.len(), 2);
+    assert_eq!(fit[0].len(), grid.len());
+    assert!(fit[0].windows(2).all(|w| w[0].0 <= w[1].0));
+    assert_eq!(fit[1].len(), 2);
+    // The true function: dashed, many short pieces of width 2 (the legend's two among
+    // them), lying on average 0.05 above the fit, that is a few pixels below it.
+    let dashes = polylines_of_width(&svg, 2);
+    assert!(dashes.len() > 20, "{} dashes", dashes.len());
+    let below = |(x, y): (f64, f64)| {
+        let nearest = fit[0]
+            .iter()
+            .min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))
+            .unwrap();
+        y - nearest.1
+    };
+    let offsets: Vec<f64> = dashes[..dashes.len() - 2]
+        .iter()
+        .flatten()
+        .map(|&p| below(p))
+        .collect();
+    let mean = offsets.iter().sum::<f64>() / offsets.len() as f64;
+    assert!((1.0..10.0).contains(&mean), "{mean}");
+}
+
+#[test]
+fn regression_plot_leaves_out_what_is_not_finite() {
+    let grid = regression::grid(-3.0, 3.0, 11);
+    let true_y: Vec<f64> = grid.iter().map(|&x| regression::truth(x)).collect();
+    let mut fitted = true_y.clone();
+    fitted[4] = f64::NAN;
+    fitted[5] = f64::INFINITY;
+    let (xs, ys) = ([0.0, 1.0, 2.0], [0.5, f64::NAN, 1.0]);
+    let svg = regression::plot_svg("t", (&xs, &ys), &grid, &fitted, &true_y).unwrap();
+    let tags = check_tags(&svg);
+    assert_eq!(count(&tags, "circle"), 2 * (2 + 1));
+    assert_eq!(polylines_of_width(&svg, 3)[0].len(), 9);
+    assert!(svg.contains("2 noisy samples"));
 }
 
 #[test]
@@ -390,7 +396,10 @@ fn regression_writes_its_plot_into_the_folder_it_is_given() {
     let path = regression::write_plot(&nested, &xs, &ys, &fit).unwrap();
     assert_eq!(path, nested.join("regression.svg"));
     let svg = std::fs::read_to_string(&path).unwrap();
-    assert!(svg.contains("MLP 1-32-32-1"));
+    assert!(svg.contains(&format!(
+        "MLP 1-32-32-1 fitted to 20 noisy samples (RMSE vs truth {rmse:.3})"
+    )));
+    check_tags(&svg);
 
     // A file where the folder should be: a message, not a panic.
     let blocker = dir.path().join("file");
@@ -401,18 +410,23 @@ fn regression_writes_its_plot_into_the_folder_it_is_given() {
 
 #[test]
 fn regression_command_line() {
+    let parse = |list: &[&str]| regression::parse_args(list.iter().copied());
+    assert_eq!(parse(&[]).unwrap(), Some(PathBuf::from("out")));
     assert_eq!(
-        regression::parse_args(args(&[])),
-        Ok(Some(PathBuf::from("out")))
+        parse(&["--out", "plots"]).unwrap(),
+        Some(PathBuf::from("plots"))
     );
-    assert_eq!(
-        regression::parse_args(args(&["--out", "plots"])),
-        Ok(Some(PathBuf::from("plots")))
-    );
-    assert_eq!(regression::parse_args(args(&["--help"])), Ok(None));
-    assert!(regression::parse_args(args(&["--out"])).is_err());
-    let error = regression::parse_args(args(&["--bogus"])).unwrap_err();
-    assert!(error.contains("--bogus"), "{error}");
+    assert_eq!(parse(&["--out=a b"]).unwrap(), Some(PathBuf::from("a b")));
+    assert_eq!(parse(&["--help"]).unwrap(), None);
+    assert_eq!(parse(&["-h"]).unwrap(), None);
+    for (bad, says) in [
+        (&["--out"][..], "missing argument for option '--out'"),
+        (&["--bogus"], "invalid option '--bogus'"),
+        (&["plots"], "unexpected argument \"plots\""),
+    ] {
+        let error = parse(bad).unwrap_err().to_string();
+        assert!(error.contains(says), "{bad:?}: {error}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -707,7 +721,7 @@ fn mnist_errors_are_messages() {
 
 #[test]
 fn digits_command_line() {
-    let parse = |list: &[&str]| digits::parse_args(args(list));
+    let parse = |list: &[&str]| digits::parse_args(list.iter().copied());
     let defaults = parse(&[]).unwrap().unwrap();
     assert_eq!(defaults, digits::Config::digits());
     assert!(defaults.is_checked());
@@ -743,21 +757,62 @@ fn digits_command_line() {
     );
     assert!(!custom.is_checked());
 
-    assert_eq!(parse(&["--help"]), Ok(None));
-    for bad in [
-        &["--epochs"][..],
-        &["--epochs", "0"],
-        &["--epochs", "-1"],
-        &["--batch", "x"],
-        &["--threads", ""],
-        &["--mnist"],
-        &["--mnist", ""],
-        &["--lr", "0"],
-        &["--lr", "nan"],
-        &["--lr", "fast"],
-        &["mnist"],
+    assert_eq!(parse(&["--help"]).unwrap(), None);
+    assert_eq!(parse(&["--epochs=4"]).unwrap().unwrap().epochs, 4);
+    for (bad, says) in [
+        (&["--epochs"][..], "missing argument for option '--epochs'"),
+        (
+            &["--epochs", "0"],
+            "--epochs needs a whole number of at least 1, not `0`",
+        ),
+        (
+            &["--epochs", "-1"],
+            "--epochs needs a whole number of at least 1, not `-1`",
+        ),
+        (
+            &["--batch", "x"],
+            "--batch needs a whole number of at least 1, not `x`",
+        ),
+        (&["--hidden", "2.5"], "--hidden needs a whole number"),
+        (&["--threads", ""], "--threads needs a whole number"),
+        (&["--mnist"], "missing argument for option '--mnist'"),
+        (
+            &["--mnist", ""],
+            "--mnist needs the folder of the MNIST files",
+        ),
+        (&["--lr", "0"], "--lr needs a positive number, not `0`"),
+        (&["--lr", "nan"], "--lr needs a positive number, not `nan`"),
+        (
+            &["--lr", "fast"],
+            "--lr needs a positive number, not `fast`",
+        ),
+        (&["--fast"], "invalid option '--fast'"),
+        (&["mnist"], "unexpected argument \"mnist\""),
     ] {
-        let error = parse(bad).unwrap_err();
-        assert!(!error.is_empty(), "{bad:?}");
+        let error = parse(bad).unwrap_err().to_string();
+        assert!(error.contains(says), "{bad:?}: {error}");
     }
+}
+
+#[test]
+fn digits_epoch_line_shows_loss_accuracies_and_time() {
+    let results = digits::EpochResults {
+        loss: 0.123456,
+        train_accuracy: 0.98123,
+        test_accuracy: 0.9,
+        seconds: 0.0345,
+    };
+    assert_eq!(
+        results.to_string(),
+        "loss 0.1235  train  98.1%  test  90.0%  34.5 ms"
+    );
+    let slow = digits::EpochResults {
+        seconds: 12.345,
+        train_accuracy: 1.0,
+        ..results
+    };
+    assert_eq!(
+        slow.to_string(),
+        "loss 0.1235  train 100.0%  test  90.0%  12.35 s"
+    );
 }
