@@ -123,7 +123,13 @@ pub fn neuron_graph(model: &MLP, data: &Dataset) -> Result<(String, String), Box
         .label(x[1], "x2")
         .label(w[0], "w1")
         .label(w[1], "w2")
-        .label(w[2], "b");
+        .label(w[2], "b")
+        .caption(format!(
+            "Neuron 1 of the first hidden layer (ReLU) of the trained MLP, on data point 1 \
+             (x1 = {:.3}, x2 = {:.3})\ngrad: the derivative of the neuron's output with \
+             respect to each value",
+            data.points[0][0], data.points[0][1]
+        ));
     Ok((graph.to_svg(), graph.to_dot()))
 }
 

@@ -1,0 +1,74 @@
+//! What the checked backward sweep reports: each infinite or NaN partial that met a zero
+//! adjoint, and so was skipped (see [`Tape::backward_checked`](crate::Tape::backward_checked)).
+
+use std::fmt;
+
+/// One edge that the backward sweep skipped although its partial was infinite or NaN:
+/// the adjoint of its node was exactly zero, so the edge passed nothing back where IEEE
+/// arithmetic would have passed `0 · inf = NaN`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SkippedPartial {
+    /// The node whose adjoint was zero: the result of the operation.
+    pub node: usize,
+    /// The operation that made `node`, where the tape recorded names (with
+    /// [`Tape::check_numerics`](crate::Tape::check_numerics) or
+    /// [`Tape::record_graph`](crate::Tape::record_graph) on when it ran).
+    pub operation: Option<&'static str>,
+    /// The operand the edge leads to.
+    pub operand: usize,
+    /// The infinite or NaN partial derivative `∂node/∂operand`.
+    pub partial: f64,
+}
+
+impl fmt::Display for SkippedPartial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operation {
+            Some(operation) => write!(f, "node {} ({operation})", self.node)?,
+            None => write!(f, "node {}", self.node)?,
+        }
+        write!(
+            f,
+            ": its partial {} with respect to node {} met an adjoint of 0",
+            self.partial, self.operand
+        )
+    }
+}
+
+/// The edges that a backward sweep skipped although their partial was infinite or NaN,
+/// from [`Tape::backward_checked`](crate::Tape::backward_checked), last node first.
+///
+/// The gradient tapegrad computes there treats `0 · inf` as 0: right when the node's
+/// value does not affect the output, but possibly wrong when the zero adjoint comes from
+/// the chain rule itself. `d/dx (√x)²` at `x = 0` is 1, yet the adjoint of `√x` is `2√x
+/// = 0` and its partial `1/(2√x)` is `+inf`: tapegrad gives 0, PyTorch and TensorFlow
+/// give NaN. Each reported edge is such a place; the usual fix is to rewrite the
+/// function there (`x` instead of `(√x)²`) or to keep its input away from the
+/// singularity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumericsError {
+    /// Every skipped edge, last node first.
+    pub skipped: Vec<SkippedPartial>,
+}
+
+impl fmt::Display for NumericsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 10;
+        write!(
+            f,
+            "tapegrad: the backward sweep skipped {} infinite or NaN partial(s) whose node \
+             had a zero adjoint; the gradient counts each as 0 where IEEE arithmetic gives \
+             NaN (0 · inf), which is wrong if the zero adjoint came from the chain rule \
+             rather than from a value the output does not use:",
+            self.skipped.len()
+        )?;
+        for skipped in self.skipped.iter().take(SHOWN) {
+            write!(f, "\n  {skipped}")?;
+        }
+        if self.skipped.len() > SHOWN {
+            write!(f, "\n  ... and {} more", self.skipped.len() - SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NumericsError {}
