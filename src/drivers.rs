@@ -58,7 +58,7 @@ fn with_thread_tape<R>(second_order: bool, f: impl FnOnce(&mut ThreadTape) -> R)
         .unwrap_or_default();
     thread_tape.tape.set_second_order(second_order);
     let result = f(&mut thread_tape);
-    let (used, held) = (thread_tape.tape.memory(), thread_tape.held_bytes());
+    let (used, held) = (thread_tape.tape.memory_bytes(), thread_tape.held_bytes());
     if held > KEEP_BYTES && used < held / 4 {
         // A large call's memory, held by a small call: give it back.
         thread_tape = ThreadTape::default();

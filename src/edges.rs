@@ -1,5 +1,5 @@
 //! [`Edges`]: the two parallel arrays of a tape's edges, written without a bounds check
-//! per field on the recording fast path. With [`active`](crate::active), the only
+//! per field on the recording fast path. With [`registry`](crate::registry), the only
 //! `unsafe` code of the crate.
 //!
 //! Both arrays are kept initialized over their whole length, which is the capacity in

@@ -2,7 +2,8 @@
 
 use std::ops::Index;
 
-use crate::active::{self, CONSTANT};
+use crate::registry;
+use crate::var::CONSTANT;
 use crate::storage::{FIRST, NODE, Storage};
 use crate::tape::Tape;
 use crate::var::Var;
@@ -47,7 +48,7 @@ impl<'t> Gradients<'t> {
     /// [`Tape::vars`] makes them, into `out`: one copy instead of one lookup per Var.
     pub(crate) fn wrt_consecutive(&self, first: Var<'t>, out: &mut [f64]) {
         if first.generation != self.generation {
-            active::mixed_tapes(first.generation, self.generation);
+            registry::mixed_tapes(first.generation, self.generation);
         }
         let start = (first.index as usize).min(self.adjoints.len());
         let known = &self.adjoints[start..];
@@ -72,7 +73,7 @@ impl<'t> Index<Var<'t>> for Gradients<'t> {
             if x.generation == CONSTANT {
                 return &0.0;
             }
-            active::mixed_tapes(x.generation, self.generation);
+            registry::mixed_tapes(x.generation, self.generation);
         }
         self.adjoints.get(x.index as usize).unwrap_or(&0.0)
     }
@@ -96,7 +97,7 @@ pub(crate) fn backward<'t>(tape: &'t Tape, storage: &mut Storage, y: Var<'t>) ->
         };
     }
     if y.generation != storage.generation {
-        active::mixed_tapes(y.generation, storage.generation);
+        registry::mixed_tapes(y.generation, storage.generation);
     }
     adjoints.resize(y.index as usize + 1, 0.0);
     adjoints[y.index as usize] = 1.0;

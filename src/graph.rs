@@ -32,7 +32,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write};
 
-use crate::active::CONSTANT;
+use crate::var::CONSTANT;
 use crate::gradients::Gradients;
 use crate::graph_svg::{self, ValueBox};
 use crate::storage::{FIRST, NODE, SINK, Storage};
@@ -184,7 +184,7 @@ impl Tape {
         }
         self.with_storage(|storage| {
             if y.generation != storage.generation {
-                crate::active::mixed_tapes(y.generation, storage.generation);
+                crate::registry::mixed_tapes(y.generation, storage.generation);
             }
             Graph::build(storage, y.index)
         })

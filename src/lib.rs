@@ -123,7 +123,7 @@
 // The only `unsafe` code: the thread-local pointer to the active tape, and the unchecked
 // writes of the recording fast path.
 #[allow(unsafe_code)]
-mod active;
+mod registry;
 #[allow(unsafe_code)]
 mod edges;
 

@@ -8,8 +8,7 @@
 
 use std::num::FpCategory;
 
-use crate::active::CONSTANT;
-use crate::var::{Var, check_operands, common_generation};
+use crate::var::{CONSTANT, Var, check_operands, common_generation};
 
 // The arithmetic behind the operators of `ops.rs`.
 impl<'t> Var<'t> {

@@ -17,8 +17,7 @@ use std::iter::{Product, Sum};
 use std::ops::SubAssign;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub};
 
-use crate::active::CONSTANT;
-use crate::var::{Var, common_generation};
+use crate::var::{CONSTANT, Var, common_generation};
 
 /// Implements `$Op` and `$OpAssign` for every operand combination through `Var::$core`.
 macro_rules! binary_operator {

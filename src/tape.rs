@@ -1,6 +1,6 @@
 //! [`Tape`]: the record of a computation, from which [`Tape::backward`] computes gradients.
 
-use crate::active::Slot;
+use crate::registry::Slot;
 use crate::gradients::{self, Gradients};
 #[cfg(feature = "nalgebra")]
 use crate::second_order::Sweeps;
@@ -145,9 +145,9 @@ impl Tape {
     /// let tape = Tape::new();
     /// let x = tape.vars(&[1.0, 2.0]);
     /// let _y = (x[0] * x[1]).sin();
-    /// assert_eq!((tape.len(), tape.memory()), (4, 24 + 12));
+    /// assert_eq!((tape.len(), tape.memory_bytes()), (4, 24 + 12));
     /// ```
-    pub fn memory(&self) -> usize {
+    pub fn memory_bytes(&self) -> usize {
         // The sink's edge is bookkeeping, not a recorded operation.
         self.slot
             .with(|storage| (storage.edges.len() - 1) * EDGE_BYTES)
@@ -215,7 +215,7 @@ impl Tape {
                 return sweeps.run(storage, 0, std::iter::empty());
             }
             if y.generation != storage.generation {
-                crate::active::mixed_tapes(y.generation, storage.generation);
+                crate::registry::mixed_tapes(y.generation, storage.generation);
             }
             let inputs = inputs.iter().zip(direction);
             sweeps.run(storage, y.index, inputs.map(|(x, &v)| (x.index, v)));

@@ -3,8 +3,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::active::{self, CONSTANT};
+use crate::registry;
 use crate::storage::Storage;
+
+/// The generation of constants, which belong to no tape: the registry never gives it to a
+/// tape.
+pub(crate) const CONSTANT: u32 = registry::NO_TAPE;
 
 /// A differentiable `f64`: a value together with the node that records how it was made.
 ///
@@ -117,12 +121,12 @@ impl<'t> Var<'t> {
             return Var::constant(value);
         }
         let a = self.index;
-        let index = active::record(
+        let index = registry::record(
             self.generation,
             #[inline(always)]
-            move |tape| match tape.try_unary(a, d) {
+            move |storage| match storage.try_unary(a, d) {
                 Some(node) => node,
-                None => unary_slow(tape, op, value, a, d, d2, constant),
+                None => unary_slow(storage, op, value, a, d, d2, constant),
             },
         );
         Var::node(value, index, self.generation)
@@ -162,12 +166,12 @@ impl<'t> Var<'t> {
                 return Var::constant(value);
             }
             let (a, b) = (self.index, other.index);
-            let index = active::record(
+            let index = registry::record(
                 self.generation,
                 #[inline(always)]
-                move |tape| match tape.try_binary(a, da, b, db) {
+                move |storage| match storage.try_binary(a, da, b, db) {
                     Some(node) => node,
-                    None => binary_slow(tape, op, value, [a, b], [da, db], second),
+                    None => binary_slow(storage, op, value, [a, b], [da, db], second),
                 },
             );
             Var::node(value, index, self.generation)
@@ -176,7 +180,7 @@ impl<'t> Var<'t> {
         } else if self.generation == CONSTANT {
             other.unary_with_constant(op, value, db, || second()[2], (0, self.value))
         } else {
-            active::mixed_tapes(self.generation, other.generation)
+            registry::mixed_tapes(self.generation, other.generation)
         }
     }
 
@@ -201,15 +205,15 @@ impl<'t> Var<'t> {
         if generation == CONSTANT {
             return Var::constant(value);
         }
-        let index = active::record(generation, |tape| {
-            let node = tape.nary(
+        let index = registry::record(generation, |storage| {
+            let node = storage.nary(
                 edges
                     .clone()
                     .filter(|(var, _)| var.generation != CONSTANT)
                     .map(|(var, d)| (var.index, d)),
             );
-            if tape.extras {
-                nary_extras(tape, node, op, value, edges, crosses);
+            if storage.extras {
+                nary_extras(storage, node, op, value, edges, crosses);
             }
             node
         });
@@ -230,7 +234,7 @@ pub(crate) fn common_generation(generation: u32, var: Var<'_>) -> u32 {
     } else if generation == CONSTANT {
         var.generation
     } else {
-        active::mixed_tapes(generation, var.generation)
+        registry::mixed_tapes(generation, var.generation)
     }
 }
 
@@ -249,7 +253,7 @@ pub(crate) fn check_operands(vars: &[Var<'_>]) {
         .iter()
         .fold(CONSTANT, |g, &var| common_generation(g, var));
     if generation != CONSTANT {
-        active::resolve(generation);
+        registry::resolve(generation);
     }
 }
 
@@ -263,7 +267,7 @@ const NO_CONSTANT: (u32, f64) = (u32::MAX, 0.0);
 #[cold]
 #[inline(never)]
 fn unary_slow(
-    tape: &mut Storage,
+    storage: &mut Storage,
     op: &'static str,
     value: f64,
     a: u32,
@@ -271,13 +275,13 @@ fn unary_slow(
     d2: impl FnOnce() -> f64,
     (slot, constant): (u32, f64),
 ) -> u32 {
-    let node = tape.unary(a, d);
-    tape.annotate(op, value);
+    let node = storage.unary(a, d);
+    storage.annotate(op, value);
     if slot != NO_CONSTANT.0 {
-        tape.annotate_constant(slot, constant);
+        storage.annotate_constant(slot, constant);
     }
-    if tape.second_order {
-        tape.curve(node, a, d2());
+    if storage.second_order {
+        storage.curve(node, a, d2());
     }
     node
 }
@@ -286,20 +290,20 @@ fn unary_slow(
 #[cold]
 #[inline(never)]
 fn binary_slow(
-    tape: &mut Storage,
+    storage: &mut Storage,
     op: &'static str,
     value: f64,
     [a, b]: [u32; 2],
     [da, db]: [f64; 2],
     second: impl FnOnce() -> [f64; 3],
 ) -> u32 {
-    let node = tape.binary(a, da, b, db);
-    tape.annotate(op, value);
-    if tape.second_order {
+    let node = storage.binary(a, da, b, db);
+    storage.annotate(op, value);
+    if storage.second_order {
         let [aa, ab, bb] = second();
-        tape.curve(node, a, aa);
-        tape.curve_cross(node, a, b, ab);
-        tape.curve(node, b, bb);
+        storage.curve(node, a, aa);
+        storage.curve_cross(node, a, b, ab);
+        storage.curve(node, b, bb);
     }
     node
 }
@@ -310,7 +314,7 @@ fn binary_slow(
 #[cold]
 #[inline(never)]
 fn nary_extras<'t, C>(
-    tape: &mut Storage,
+    storage: &mut Storage,
     node: u32,
     op: &'static str,
     value: f64,
@@ -319,18 +323,18 @@ fn nary_extras<'t, C>(
 ) where
     C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
 {
-    tape.annotate(op, value);
-    if tape.graph {
+    storage.annotate(op, value);
+    if storage.graph {
         for (slot, (var, _)) in (0..).zip(edges) {
             if var.generation == CONSTANT {
-                tape.annotate_constant(slot, var.value);
+                storage.annotate_constant(slot, var.value);
             }
         }
     }
-    if tape.second_order {
+    if storage.second_order {
         for (a, b) in crosses() {
             if a.generation != CONSTANT && b.generation != CONSTANT {
-                tape.curve_cross(node, a.index, b.index, 1.0);
+                storage.curve_cross(node, a.index, b.index, 1.0);
             }
         }
     }

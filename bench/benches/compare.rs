@@ -106,7 +106,7 @@ trait Function {
         let tape = Tape::new();
         let x = tape.vars(self.point());
         black_box(self.generic(&x));
-        (tape.len(), tape.memory())
+        (tape.len(), tape.memory_bytes())
     }
 }
 
@@ -473,7 +473,7 @@ impl Function for Mlp {
         let tape = Tape::new();
         let p = tape.vars(&self.parameters);
         black_box(self.nn_loss(&p, &mut Workspace::new(), &mut Vec::new()));
-        (tape.len(), tape.memory())
+        (tape.len(), tape.memory_bytes())
     }
 }
 
@@ -1349,7 +1349,7 @@ fn print_table(rows: &[Row]) {
     let ad_trait_node_bytes = std::mem::size_of::<ComputationGraphNode>();
     println!(
         "Tape size of one gradient: nodes (inputs and operation results, not constants) and \
-         bytes of tape (tapegrad: `Tape::memory`, 12 bytes per operand edge; reverse: \
+         bytes of tape (tapegrad: `Tape::memory_bytes`, 12 bytes per operand edge; reverse: \
          {REVERSE_NODE_BYTES} bytes per node; ad_trait: {ad_trait_node_bytes} bytes per node; \
          echidna does not tell its tape's length). The sweep adds tapegrad's adjoints, 8 \
          bytes per node."

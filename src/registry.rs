@@ -26,8 +26,9 @@ use std::thread::{self, ThreadId};
 
 use crate::storage::Storage;
 
-/// The generation of constants: no tape has it.
-pub(crate) const CONSTANT: u32 = 0;
+/// The generation that no tape is ever given, so that a Var can carry it to say that it
+/// is a constant ([`CONSTANT`](crate::var::CONSTANT)).
+pub(crate) const NO_TAPE: u32 = 0;
 
 static NEXT_GENERATION: AtomicU32 = AtomicU32::new(1);
 
@@ -47,7 +48,7 @@ thread_local! {
 /// thread can take it meanwhile.
 ///
 /// Generations count up from 1 and wrap after 2^32 tapes and clears, skipping
-/// [`CONSTANT`] and every generation still held by a live tape: a tape that lives across
+/// [`NO_TAPE`] and every generation still held by a live tape: a tape that lives across
 /// the wrap keeps its generation to itself, so correct code is never corrupted. A stale
 /// Var (one whose tape was cleared or dropped) is caught by its generation; after the
 /// wrap its generation can be handed out again, and a stale Var used exactly while a
@@ -57,7 +58,7 @@ thread_local! {
 fn next_generation(live: &[(u32, ThreadId)]) -> u32 {
     loop {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        if generation != CONSTANT && !live.iter().any(|&(held, _)| held == generation) {
+        if generation != NO_TAPE && !live.iter().any(|&(held, _)| held == generation) {
             return generation;
         }
     }
@@ -283,7 +284,7 @@ mod tests {
         tape.clear();
         tape.clear();
         let x = tape.var(3.0);
-        assert_ne!(x.generation, CONSTANT);
+        assert_ne!(x.generation, NO_TAPE);
         assert!(!x.is_constant());
         let y = x * x;
         assert_eq!(tape.backward(y)[x], 6.0);
