@@ -32,11 +32,11 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write};
 
-use crate::var::CONSTANT;
 use crate::gradients::Gradients;
 use crate::graph_svg::{self, ValueBox};
-use crate::storage::{FIRST, NODE, SINK, Storage};
+use crate::storage::{SINK, Storage};
 use crate::tape::Tape;
+use crate::var::CONSTANT;
 use crate::var::Var;
 
 /// The largest graph [`Tape::graph`] builds: beyond a few hundred nodes a picture is no
@@ -158,7 +158,7 @@ impl Tape {
     /// Switches the recording of each operation's name, value and constant operands on
     /// or off, for [`Tape::graph`]. Off by default.
     pub fn record_graph(&mut self, on: bool) {
-        self.with_storage(|storage| storage.set_extras(storage.second_order, on));
+        self.with_storage(|storage| storage.set_graph(on));
     }
 
     /// The graph of everything `y` depends on, in the order it was computed.
@@ -174,44 +174,30 @@ impl Tape {
     ///
     /// If `y` belongs to another tape.
     pub fn graph(&self, y: Var<'_>) -> Result<Graph, GraphError> {
-        if y.is_constant() {
-            return Ok(Graph {
+        self.with_storage(|storage| match y.node_on(storage.generation) {
+            Some(y) => Graph::build(storage, y),
+            None => Ok(Graph {
                 nodes: vec![GraphNode::constant(y.value())],
                 edges: Vec::new(),
                 generation: CONSTANT,
                 caption: None,
-            });
-        }
-        self.with_storage(|storage| {
-            if y.generation != storage.generation {
-                crate::registry::mixed_tapes(y.generation, storage.generation);
-            }
-            Graph::build(storage, y.index)
+            }),
         })
     }
 }
 
 impl Graph {
     fn build(storage: &Storage, y: u32) -> Result<Graph, GraphError> {
-        let end = storage.end_of(y);
-        let operands = &storage.edges.operands()[..end];
-        // Where the edges of each node start: the sink's at 0, then the leading leaves',
-        // which have none, then one start per first edge.
-        let mut starts = Vec::with_capacity(y as usize + 2);
-        starts.push(0);
-        starts.resize(storage.leading as usize + 1, 1);
-        for (edge, &operand) in operands.iter().enumerate().skip(1) {
-            if operand & FIRST != 0 {
-                starts.push(edge);
-            }
-        }
-        starts.push(end);
+        // Every edge but those to the sink, as (node, operand), in node order.
+        let links: Vec<(u32, u32)> = storage
+            .edges_forward(y)
+            .filter(|edge| edge.operand() != SINK as usize)
+            .map(|edge| (edge.node as u32, edge.operand() as u32))
+            .collect();
         let edges_of = |node: u32| {
-            let (from, to) = (starts[node as usize], starts[node as usize + 1]);
-            operands[from..to]
-                .iter()
-                .map(|&operand| operand & NODE)
-                .filter(|&operand| operand != SINK)
+            let from = links.partition_point(|&(n, _)| n < node);
+            let to = links.partition_point(|&(n, _)| n <= node);
+            links[from..to].iter().map(|&(_, operand)| operand)
         };
         // Everything y depends on, without recursion, stopping at the limit.
         let mut seen = vec![y];

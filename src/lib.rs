@@ -123,9 +123,9 @@
 // The only `unsafe` code: the thread-local pointer to the active tape, and the unchecked
 // writes of the recording fast path.
 #[allow(unsafe_code)]
-mod registry;
-#[allow(unsafe_code)]
 mod edges;
+#[allow(unsafe_code)]
+mod registry;
 
 mod drivers;
 mod float;
@@ -135,6 +135,7 @@ mod graph_svg;
 mod math;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
+mod numerics;
 mod ops;
 #[cfg(feature = "nalgebra")]
 mod second_order;
@@ -146,6 +147,7 @@ pub use drivers::{gradient, gradient_into};
 #[cfg(feature = "nalgebra")]
 pub use drivers::{hessian, hvp, jacobian};
 pub use gradients::Gradients;
+pub use numerics::{NumericsError, SkippedPartial};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -15,7 +15,7 @@
 //!
 //! [`Curvature`]: crate::storage::Curvature
 
-use crate::storage::{FIRST, NODE, Storage};
+use crate::storage::Storage;
 
 /// Buffers of the two sweeps, reused from one product to the next.
 #[derive(Debug, Default)]
@@ -40,11 +40,6 @@ impl Sweeps {
         inputs: impl Iterator<Item = (u32, f64)>,
     ) {
         let nodes = y as usize + 1;
-        let end = storage.end_of(y);
-        let (operands, partials) = (
-            &storage.edges.operands()[..end],
-            &storage.edges.partials()[..end],
-        );
         for buffer in [
             &mut self.tangents,
             &mut self.adjoints,
@@ -59,15 +54,12 @@ impl Sweeps {
             }
         }
 
-        // Forward: node 0 is the sink; its edge is skipped, and the next edge starts the
-        // first node after the leading leaves, which have no edge.
+        // Forward: the tangent of each node along the direction.
         let tangents = &mut self.tangents;
-        let mut node = storage.leading as usize;
-        for (&operand, &partial) in operands.iter().zip(partials).skip(1) {
-            node += (operand / FIRST) as usize;
-            let tangent = tangents[(operand & NODE) as usize];
+        for edge in storage.edges_forward(y) {
+            let tangent = tangents[edge.operand()];
             if tangent != 0.0 {
-                tangents[node] += partial * tangent;
+                tangents[edge.node] += edge.partial * tangent;
             }
         }
 
@@ -80,31 +72,23 @@ impl Sweeps {
             .rev()
             .skip_while(|term| term.node > y);
         let mut curvature = curvature.peekable();
-        let mut node = y as usize;
-        let mut node_done = false;
-        for (&operand, &partial) in operands.iter().zip(partials).skip(1).rev() {
-            let (adjoint, adjoint_tangent) = (adjoints[node], adjoint_tangents[node]);
-            if !node_done {
-                while let Some(term) = curvature.next_if(|term| term.node as usize == node) {
-                    let tangent = tangents[term.b as usize];
-                    if adjoint != 0.0 && tangent != 0.0 {
-                        adjoint_tangents[term.a as usize] += term.value * adjoint * tangent;
-                    }
+        storage.walk_back(y, |edge| {
+            let (adjoint, adjoint_tangent) = (adjoints[edge.node], adjoint_tangents[edge.node]);
+            // The node's terms, applied at its first edge met (its last recorded); they
+            // add to operands only, never to the node's own adjoints read above.
+            while let Some(term) = curvature.next_if(|term| term.node as usize == edge.node) {
+                let tangent = tangents[term.b as usize];
+                if adjoint != 0.0 && tangent != 0.0 {
+                    adjoint_tangents[term.a as usize] += term.value * adjoint * tangent;
                 }
-                node_done = true;
             }
-            let target = (operand & NODE) as usize;
             if adjoint != 0.0 {
-                adjoints[target] += partial * adjoint;
+                adjoints[edge.operand()] += edge.partial * adjoint;
             }
             if adjoint_tangent != 0.0 {
-                adjoint_tangents[target] += partial * adjoint_tangent;
+                adjoint_tangents[edge.operand()] += edge.partial * adjoint_tangent;
             }
-            if operand & FIRST != 0 {
-                node -= 1;
-                node_done = false;
-            }
-        }
+        });
     }
 
     /// `∂y/∂node` after [`run`](Self::run).

@@ -23,9 +23,9 @@
 use crate::edges::Edges;
 
 /// Set in the operand index of the first edge of every node.
-pub(crate) const FIRST: u32 = 1 << 31;
+const FIRST: u32 = 1 << 31;
 /// The bits of an operand index that name a node.
-pub(crate) const NODE: u32 = !FIRST;
+const NODE: u32 = !FIRST;
 /// The sink node that leaves point to.
 pub(crate) const SINK: u32 = 0;
 
@@ -46,22 +46,44 @@ pub(crate) struct Storage {
     /// An adjoint buffer handed back by a dropped [`Gradients`](crate::Gradients), so that
     /// a training loop's `backward` reuses it instead of allocating.
     pub(crate) spare_adjoints: Vec<f64>,
-    /// Whether operations record anything beyond their edges: `second_order || graph`,
-    /// so that the first-order path tests one flag.
+    /// Whether operations record anything beyond their edges: `second_order || graph ||
+    /// check_numerics`, so that the first-order path tests one flag.
     pub(crate) extras: bool,
     /// Whether operations record their second derivatives in `curvature`.
     pub(crate) second_order: bool,
     /// Whether operations record their name and value in `annotations`, for pictures of
     /// the graph.
     pub(crate) graph: bool,
-    /// The operation and value of every node, the sink included, while `graph` is on
-    /// (and empty or shorter for nodes recorded while it was off).
+    /// Whether operations record their name and value in `annotations`, so that the
+    /// checked backward sweep can name them.
+    pub(crate) check_numerics: bool,
+    /// The operation and value of every node, the sink included, while `graph` or
+    /// `check_numerics` is on (and empty or shorter for nodes recorded while both were
+    /// off).
     pub(crate) annotations: Vec<(&'static str, f64)>,
     /// The constant operands of the operations recorded while `graph` is on, in node
     /// order: the edges leave them out, the pictures show them.
     pub(crate) constants: Vec<ConstantOperand>,
     /// The nonzero second derivatives of the recorded operations, in node order.
     pub(crate) curvature: Vec<Curvature>,
+}
+
+/// One edge, as a walk over the tape meets it: the node it belongs to, the operand it
+/// leads to, and the partial derivative `∂node/∂operand`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Edge {
+    pub(crate) node: usize,
+    /// The operand index as recorded, with [`FIRST`] on the node's first edge.
+    operand: u32,
+    pub(crate) partial: f64,
+}
+
+impl Edge {
+    /// The operand node.
+    #[inline(always)]
+    pub(crate) fn operand(&self) -> usize {
+        (self.operand & NODE) as usize
+    }
 }
 
 /// A constant operand of an operation, kept for pictures of the graph.
@@ -100,6 +122,7 @@ impl Storage {
             extras: false,
             second_order: false,
             graph: false,
+            check_numerics: false,
             annotations: Vec::new(),
             constants: Vec::new(),
             curvature: Vec::new(),
@@ -168,7 +191,7 @@ impl Storage {
             self.edges.push_copies(values.len(), SINK | FIRST, 0.0);
         }
         // Both branches checked that the nodes stay below MAX_EDGES.
-        if self.graph {
+        if self.annotating() {
             for &value in values {
                 self.open_node();
                 self.annotate("input", value);
@@ -179,19 +202,47 @@ impl Storage {
         first
     }
 
-    /// Sets which extras operations record.
-    pub(crate) fn set_extras(&mut self, second_order: bool, graph: bool) {
-        self.second_order = second_order;
-        self.graph = graph;
-        self.extras = second_order || graph;
+    /// Switches the recording of second derivatives on or off.
+    pub(crate) fn set_second_order(&mut self, on: bool) {
+        self.second_order = on;
+        self.update_extras();
+    }
+
+    /// Switches the recording of the graph (names, values, constant operands) on or off.
+    pub(crate) fn set_graph(&mut self, on: bool) {
+        self.graph = on;
+        self.update_extras();
+    }
+
+    /// Switches the recording of names for the checked backward sweep on or off.
+    pub(crate) fn set_check_numerics(&mut self, on: bool) {
+        self.check_numerics = on;
+        self.update_extras();
+    }
+
+    fn update_extras(&mut self) {
+        self.extras = self.second_order || self.graph || self.check_numerics;
         self.edges.close_fast_path(self.extras);
     }
 
-    /// Records the operation and value of the newest node, if the graph is recorded.
-    /// Nodes recorded before `graph` was switched on get placeholders.
+    /// Whether operations record their name and value.
+    fn annotating(&self) -> bool {
+        self.graph || self.check_numerics
+    }
+
+    /// The operation that made `node`, if it was recorded.
+    pub(crate) fn operation(&self, node: usize) -> Option<&'static str> {
+        self.annotations
+            .get(node)
+            .map(|&(op, _)| op)
+            .filter(|&op| op != "?")
+    }
+
+    /// Records the operation and value of the newest node, if names are recorded.
+    /// Nodes recorded before that was switched on get placeholders.
     #[inline]
     pub(crate) fn annotate(&mut self, op: &'static str, value: f64) {
-        if self.graph {
+        if self.annotating() {
             let node = self.nodes as usize - 1;
             if self.annotations.len() < node {
                 self.annotations.resize(node, ("?", f64::NAN));
@@ -279,6 +330,49 @@ impl Storage {
         }
     }
 
+    /// Calls `f` on the edges of the nodes up to `last`, from the last edge back to the
+    /// first one after the sink's: the walk of every reverse sweep. Each edge comes with
+    /// its node.
+    #[inline(always)]
+    pub(crate) fn walk_back(&self, last: u32, mut f: impl FnMut(Edge)) {
+        let end = self.end_of(last);
+        let operands = &self.edges.operands()[..end];
+        let partials = &self.edges.partials()[..end];
+        let mut node = last as usize;
+        for (&operand, &partial) in operands[1..].iter().zip(&partials[1..]).rev() {
+            f(Edge {
+                node,
+                operand,
+                partial,
+            });
+            // The first edge of a node: the edges before it belong to the node before.
+            node -= (operand / FIRST) as usize;
+        }
+    }
+
+    /// The edges of [`walk_back`](Self::walk_back) in recording order: the walk of
+    /// forward (tangent) sweeps and of pictures.
+    #[inline(always)]
+    pub(crate) fn edges_forward(&self, last: u32) -> impl Iterator<Item = Edge> + '_ {
+        let end = self.end_of(last);
+        // The leading leaves have no edge: the first edge after the sink's starts the
+        // node after them.
+        let mut node = self.leading as usize;
+        let operands = &self.edges.operands()[1..end];
+        let partials = &self.edges.partials()[1..end];
+        operands
+            .iter()
+            .zip(partials)
+            .map(move |(&operand, &partial)| {
+                node += (operand / FIRST) as usize;
+                Edge {
+                    node,
+                    operand,
+                    partial,
+                }
+            })
+    }
+
     /// One past the last edge of `node`.
     ///
     /// Free for the newest node; for an older one it scans the operand indices recorded
@@ -353,11 +447,11 @@ mod tests {
     fn extras_close_the_fast_path() {
         let mut s = Storage::new(1, 100);
         let a = s.leaf(0.0);
-        s.set_extras(true, false);
+        s.set_second_order(true);
         assert_eq!(s.try_unary(a, 1.0), None);
         assert_eq!(s.try_binary(a, 1.0, a, 1.0), None);
         assert_eq!(s.len(), 1);
-        s.set_extras(false, false);
+        s.set_second_order(false);
         assert_eq!(s.try_unary(a, 1.0), Some(2));
     }
 
@@ -368,7 +462,7 @@ mod tests {
         s.unary(a, 2.0);
         s.annotate_constant(0, 2.0);
         assert!(s.constants.is_empty());
-        s.set_extras(false, true);
+        s.set_graph(true);
         let b = s.unary(a, 3.0);
         s.annotate_constant(1, 3.0);
         let expected = ConstantOperand {

@@ -1,7 +1,8 @@
 //! [`Tape`]: the record of a computation, from which [`Tape::backward`] computes gradients.
 
-use crate::registry::Slot;
 use crate::gradients::{self, Gradients};
+use crate::numerics::NumericsError;
+use crate::registry::Slot;
 #[cfg(feature = "nalgebra")]
 use crate::second_order::Sweeps;
 use crate::var::Var;
@@ -122,12 +123,76 @@ impl Tape {
     /// Recording may go on after a `backward`, and `backward` may be called again, on the
     /// same or another output. A constant `y` has gradient zero everywhere.
     ///
+    /// Where a node's adjoint is exactly zero, the sweep passes nothing back through it,
+    /// even if a partial of it is infinite or NaN: see
+    /// [`backward_checked`](Self::backward_checked) for when that matters.
+    ///
+    /// # Panics
+    ///
+    /// If `y` belongs to another tape. With [`check_numerics`](Self::check_numerics) on,
+    /// also where [`backward_checked`](Self::backward_checked) would return an error,
+    /// with that error's message.
+    pub fn backward<'t>(&'t self, y: Var<'t>) -> Gradients<'t> {
+        let unchecked = self.slot.with(|storage| {
+            (!storage.check_numerics).then(|| gradients::backward(&self.slot, storage, y))
+        });
+        unchecked.unwrap_or_else(|| {
+            self.backward_checked(y)
+                .unwrap_or_else(|error| panic!("{error}"))
+        })
+    }
+
+    /// [`backward`](Self::backward), reporting every place where an infinite or NaN
+    /// partial met a zero adjoint: a node that `y` depends on, whose adjoint came out
+    /// exactly 0, with an edge whose partial is `±inf` or NaN. The sweep passes nothing
+    /// through such an edge, where IEEE arithmetic would pass `0 · inf = NaN` (as
+    /// PyTorch and TensorFlow do). That is right when the zero is a true zero of the
+    /// derivative's limit, and silently wrong when it is not:
+    ///
+    /// ```
+    /// use tapegrad::Tape;
+    ///
+    /// let mut tape = Tape::new();
+    /// tape.check_numerics(true); // also records each operation's name, for the report
+    /// let x = tape.var(0.0);
+    /// let y = x.sqrt().powi(2); // d/dx (√x)² = 1, but the adjoint of √x is 2√x = 0
+    /// let error = tape.backward_checked(y).unwrap_err();
+    /// assert_eq!(error.skipped.len(), 1);
+    /// assert_eq!(error.skipped[0].operation, Some("sqrt"));
+    /// assert_eq!(error.skipped[0].partial, f64::INFINITY);
+    /// ```
+    ///
+    /// The check costs a second buffer of one flag per node and a test per edge; on a
+    /// tape with [`check_numerics`](Self::check_numerics) off it works the same, but
+    /// names the operations only if the graph was recorded
+    /// ([`record_graph`](Self::record_graph)).
+    ///
+    /// # Errors
+    ///
+    /// A [`NumericsError`] listing the skipped edges, last node first.
+    ///
     /// # Panics
     ///
     /// If `y` belongs to another tape.
-    pub fn backward<'t>(&'t self, y: Var<'t>) -> Gradients<'t> {
-        self.slot
-            .with(|storage| gradients::backward(self, storage, y))
+    pub fn backward_checked<'t>(&'t self, y: Var<'t>) -> Result<Gradients<'t>, NumericsError> {
+        let (gradients, error) = self
+            .slot
+            .with(|storage| gradients::backward_checked(&self.slot, storage, y));
+        match error {
+            None => Ok(gradients),
+            Some(error) => Err(error),
+        }
+    }
+
+    /// Switches the numerics check on or off (off by default), like PyTorch's anomaly
+    /// detection or JAX's `debug_nans`. While on, every operation also records its name
+    /// and value (as for [pictures of the graph](Self::record_graph), which makes
+    /// recording slower), and [`backward`](Self::backward) panics where
+    /// [`backward_checked`](Self::backward_checked) would report an infinite or NaN
+    /// partial that met a zero adjoint, naming the operations. Off, it costs `backward`
+    /// one flag test.
+    pub fn check_numerics(&mut self, on: bool) {
+        self.slot.with(|storage| storage.set_check_numerics(on));
     }
 
     /// How many nodes are recorded: inputs and operation results, not constants.
@@ -191,8 +256,7 @@ impl Tape {
 
     /// Switches the recording of second derivatives on or off.
     pub(crate) fn set_second_order(&mut self, on: bool) {
-        self.slot
-            .with(|storage| storage.set_extras(on, storage.graph));
+        self.slot.with(|storage| storage.set_second_order(on));
     }
 
     /// The gradient and the Hessian-vector product `H v` of `y`, where `inputs[i]` moves
@@ -211,29 +275,17 @@ impl Tape {
     ) {
         self.slot.with(|storage| {
             debug_assert!(storage.second_order, "a first-order tape has no curvature");
-            if y.is_constant() {
+            let Some(y) = y.node_on(storage.generation) else {
                 return sweeps.run(storage, 0, std::iter::empty());
-            }
-            if y.generation != storage.generation {
-                crate::registry::mixed_tapes(y.generation, storage.generation);
-            }
+            };
             let inputs = inputs.iter().zip(direction);
-            sweeps.run(storage, y.index, inputs.map(|(x, &v)| (x.index, v)));
+            sweeps.run(storage, y, inputs.map(|(x, &v)| (x.index, v)));
         });
     }
 
     /// Runs `f` on the tape's storage (a crate closure that does not reach back).
     pub(crate) fn with_storage<R>(&self, f: impl FnOnce(&mut crate::storage::Storage) -> R) -> R {
         self.slot.with(f)
-    }
-
-    /// Gives back a [`Gradients`]' buffer for the next backward sweep to reuse.
-    pub(crate) fn recycle(&self, adjoints: Vec<f64>) {
-        self.slot.with(|storage| {
-            if adjoints.capacity() > storage.spare_adjoints.capacity() {
-                storage.spare_adjoints = adjoints;
-            }
-        });
     }
 }
 

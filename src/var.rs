@@ -85,6 +85,24 @@ impl<'t> Var<'t> {
         self.generation == CONSTANT
     }
 
+    /// This Var's node on the tape of generation `generation`, or `None` for a constant:
+    /// the one check of a Var against a tape that every tape method makes.
+    ///
+    /// # Panics
+    ///
+    /// If the Var belongs to another tape, or to no live one (see
+    /// [`registry::mixed_tapes`]).
+    #[inline]
+    pub(crate) fn node_on(self, generation: u32) -> Option<u32> {
+        if self.generation == generation {
+            Some(self.index)
+        } else if self.generation == CONSTANT {
+            None
+        } else {
+            registry::mixed_tapes(self.generation, generation)
+        }
+    }
+
     /// Records `value = op(self)` with `∂value/∂self = d`, for an operation linear in
     /// `self` or whose second derivative is 0 (`op` names it in graph pictures).
     #[inline(always)]
