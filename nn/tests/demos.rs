@@ -383,7 +383,12 @@ fn regression_plot_leaves_out_what_is_not_finite() {
 #[test]
 fn regression_writes_its_plot_into_the_folder_it_is_given() {
     let dir = TempDir::new("regression-plot");
-    let (xs, ys) = regression::make_data(20, regression::NOISE, 1);
+    // The example's data, with an untrained model.
+    let (xs, ys) = regression::make_data(
+        regression::SAMPLES,
+        regression::NOISE,
+        regression::DATA_SEED,
+    );
     let model = regression::initial_model(&regression::LAYERS, regression::MODEL_SEED);
     let rmse = regression::rmse_against_truth(&model);
     let fit = regression::Fit {
@@ -397,9 +402,11 @@ fn regression_writes_its_plot_into_the_folder_it_is_given() {
     assert_eq!(path, nested.join("regression.svg"));
     let svg = std::fs::read_to_string(&path).unwrap();
     assert!(svg.contains(&format!(
-        "MLP 1-32-32-1 fitted to 20 noisy samples (RMSE vs truth {rmse:.3})"
+        "MLP 1-32-32-1 fitted to 200 noisy samples (RMSE vs truth {rmse:.3})"
     )));
-    check_tags(&svg);
+    let tags = check_tags(&svg);
+    assert_eq!(count(&tags, "circle"), 2 * (200 + 1));
+    assert!(svg.len() < 200_000, "{} bytes", svg.len());
 
     // A file where the folder should be: a message, not a panic.
     let blocker = dir.path().join("file");
