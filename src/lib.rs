@@ -2,15 +2,18 @@
 //
 // Each layer uses only those above it in this table.
 //
-// | layer             | files                                  | holds                                              |
-// |-------------------|----------------------------------------|----------------------------------------------------|
-// | storage           | edges.rs, storage.rs                   | the flat arrays of edges and partials, the walk back over nodes |
-// | registry          | active.rs                              | the tapes alive on this thread; resolving a Var     |
-// | recording         | var.rs                                 | `Var` and the helpers every operation records with |
-// | operations        | ops.rs, math.rs, float.rs              | values and local partials of each operation        |
-// | tape and sweeps   | tape.rs, gradients.rs, second_order.rs | `Tape`, the backward sweep, the second-order sweeps |
-// | drivers           | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`           |
-// | integrations      | nalgebra.rs, graph.rs, graph_svg.rs    | simba/approx traits; pictures of the graph         |
+// | layer           | files                                  | holds                                                  |
+// |-----------------|----------------------------------------|--------------------------------------------------------|
+// | storage         | edges.rs, storage.rs                   | the flat arrays of edges; the one walk over them        |
+// | registry        | registry.rs                            | the tapes alive on each thread; generations            |
+// | recording       | var.rs                                 | `Var`, its check against a tape, the recording helpers |
+// | operations      | ops.rs, math.rs, float.rs              | the value and local partials of each operation         |
+// | tape and sweeps | tape.rs, gradients.rs, numerics.rs,    | `Tape`, the backward sweep and its checked form, the   |
+// |                 | second_order.rs                        | second-order sweeps                                    |
+// | drivers         | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`               |
+// | integrations    | nalgebra.rs, graph.rs, graph_svg.rs    | simba and approx traits; pictures of the graph         |
+//
+// The only `unsafe` code is in edges.rs and registry.rs.
 //
 // graph_svg.rs draws boxes and circles from plain data and uses no other module;
 // graph.rs reads the tape and hands it that data.
@@ -97,9 +100,11 @@
 //! documentation states: `relu'(0) = 0`, `abs'(0) = 0`, a tie in `max`/`min` splits the
 //! derivative evenly, `floor`, `ceil`, `round`, `trunc` and `signum` have derivative 0,
 //! `powf` at a zero base follows its limits, and otherwise IEEE arithmetic decides:
-//! `sqrt'(0) = +inf`, `ln'(0) = +inf`. NaN and infinities flow through as on `f64`,
-//! and a value that the output does not depend on passes nothing back: an infinite
-//! partial of an unused `x.sqrt()` at 0 cannot make a gradient NaN.
+//! `sqrt'(0) = +inf`, `ln'(0) = +inf`. NaN and infinities flow through as on `f64`.
+//! A node whose adjoint comes out exactly 0 passes nothing back, whatever its partials:
+//! right for a value the output does not use, silently wrong where the chain rule made
+//! the zero (`d/dx (√x)²` at 0 gives 0, not 1). [`Tape::backward_checked`] and
+//! [`Tape::check_numerics`] report every such place.
 //!
 //! micrograd's neural networks (`MLP`, losses, SGD and Adam), its data sets and the
 //! MNIST and UCI digits readers live beside this crate, in `tapegrad-nn`
