@@ -13,17 +13,38 @@
 
 use std::fmt::Write;
 
-const CHAR_WIDTH: f64 = 7.4;
-const FIELD_PADDING: f64 = 14.0;
-const BOX_HEIGHT: f64 = 30.0;
-const RADIUS: f64 = 17.0;
-const ROW: f64 = 52.0;
-const COLUMN_GAP: f64 = 46.0;
-const MARGIN: f64 = 20.0;
-const CAPTION_FONT_SIZE: f64 = 14.0;
-/// The advance of a character of the caption: monospace fonts are about 0.6 em wide.
-const CAPTION_CHAR_WIDTH: f64 = 8.6;
-const CAPTION_LINE: f64 = 20.0;
+/// The sizes of the picture, in pixels.
+struct Layout {
+    /// The advance of a character in a box: monospace, 12 px.
+    char_width: f64,
+    /// The room on both sides of a field's text, together.
+    field_padding: f64,
+    box_height: f64,
+    /// The radius of an operation's circle.
+    radius: f64,
+    /// From one row of items to the next.
+    row: f64,
+    /// Between two columns' widest items.
+    column_gap: f64,
+    margin: f64,
+    caption_font_size: f64,
+    /// The advance of a character of the caption: monospace fonts are about 0.6 em wide.
+    caption_char_width: f64,
+    caption_line: f64,
+}
+
+const LAYOUT: Layout = Layout {
+    char_width: 7.4,
+    field_padding: 14.0,
+    box_height: 30.0,
+    radius: 17.0,
+    row: 52.0,
+    column_gap: 46.0,
+    margin: 20.0,
+    caption_font_size: 14.0,
+    caption_char_width: 8.6,
+    caption_line: 20.0,
+};
 
 /// A value to draw: the fields of its box, left to right, and the operation that made it,
 /// if any (drawn as a circle that feeds the box).
@@ -57,20 +78,20 @@ pub(crate) fn render(
     let (items, operations) = layout(values, edges);
     let graph_width = items
         .iter()
-        .map(|item| item.x + item.width + MARGIN)
-        .fold(2.0 * MARGIN, f64::max);
+        .map(|item| item.x + item.width + LAYOUT.margin)
+        .fold(2.0 * LAYOUT.margin, f64::max);
     let graph_height = items
         .iter()
-        .map(|item| item.y + ROW / 2.0 + MARGIN)
-        .fold(2.0 * MARGIN, f64::max);
+        .map(|item| item.y + LAYOUT.row / 2.0 + LAYOUT.margin)
+        .fold(2.0 * LAYOUT.margin, f64::max);
     let caption_width = caption
         .iter()
-        .map(|line| line.chars().count() as f64 * CAPTION_CHAR_WIDTH + 2.0 * MARGIN)
+        .map(|line| line.chars().count() as f64 * LAYOUT.caption_char_width + 2.0 * LAYOUT.margin)
         .fold(0.0, f64::max);
     let caption_height = if caption.is_empty() {
         0.0
     } else {
-        MARGIN + caption.len() as f64 * CAPTION_LINE
+        LAYOUT.margin + caption.len() as f64 * LAYOUT.caption_line
     };
     let width = graph_width.max(caption_width);
     let height = caption_height + graph_height;
@@ -98,9 +119,10 @@ pub(crate) fn render(
     for (row, line) in caption.iter().enumerate() {
         let _ = writeln!(
             svg,
-            "<text x=\"{MARGIN}\" y=\"{:.1}\" font-size=\"{CAPTION_FONT_SIZE}\" \
-             font-weight=\"bold\">{}</text>",
-            MARGIN + (row as f64 + 0.75) * CAPTION_LINE,
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"{}\" font-weight=\"bold\">{}</text>",
+            LAYOUT.margin,
+            LAYOUT.margin + (row as f64 + 0.75) * LAYOUT.caption_line,
+            LAYOUT.caption_font_size,
             escape_xml(line)
         );
     }
@@ -150,7 +172,7 @@ fn layout<'a>(values: &[ValueBox<'a>], edges: &[(usize, usize)]) -> (Vec<Item>, 
             circle_of[i] = Some(items.len());
             items.push(Item {
                 column: 2 * depth - 1,
-                width: 2.0 * RADIUS,
+                width: 2.0 * LAYOUT.radius,
                 inputs: operands,
                 y: 0.0,
                 x: 0.0,
@@ -198,9 +220,9 @@ fn layout<'a>(values: &[ValueBox<'a>], edges: &[(usize, usize)]) -> (Vec<Item>, 
     }
     let tallest = by_column.iter().map(Vec::len).max().unwrap_or(1) as f64;
     let place = |items: &mut [Item], column: &[usize]| {
-        let offset = (tallest - column.len() as f64) * ROW / 2.0;
+        let offset = (tallest - column.len() as f64) * LAYOUT.row / 2.0;
         for (row, &i) in column.iter().enumerate() {
-            items[i].y = MARGIN + offset + row as f64 * ROW + ROW / 2.0;
+            items[i].y = LAYOUT.margin + offset + row as f64 * LAYOUT.row + LAYOUT.row / 2.0;
         }
     };
     for column in &by_column {
@@ -232,19 +254,19 @@ fn layout<'a>(values: &[ValueBox<'a>], edges: &[(usize, usize)]) -> (Vec<Item>, 
             place(&mut items, column);
         }
     }
-    let mut x = MARGIN;
+    let mut x = LAYOUT.margin;
     for column in &by_column {
         let width = column.iter().map(|&i| items[i].width).fold(0.0, f64::max);
         for &i in column {
             items[i].x = x + (width - items[i].width) / 2.0;
         }
-        x += width + COLUMN_GAP;
+        x += width + LAYOUT.column_gap;
     }
     (items, operations)
 }
 
 fn field_width(field: &str) -> f64 {
-    field.chars().count() as f64 * CHAR_WIDTH + 2.0 * FIELD_PADDING
+    field.chars().count() as f64 * LAYOUT.char_width + 2.0 * LAYOUT.field_padding
 }
 
 fn draw_edge(svg: &mut String, from: &Item, to: &Item) {
@@ -263,18 +285,19 @@ fn draw_edge(svg: &mut String, from: &Item, to: &Item) {
 fn draw_circle(svg: &mut String, item: &Item, operation: &str) {
     let _ = writeln!(
         svg,
-        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{RADIUS}\" fill=\"#eef3ff\" stroke=\"#333\"/>\
+        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{}\" fill=\"#eef3ff\" stroke=\"#333\"/>\
          <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-        item.x + RADIUS,
+        item.x + LAYOUT.radius,
         item.y,
-        item.x + RADIUS,
+        LAYOUT.radius,
+        item.x + LAYOUT.radius,
         item.y + 4.0,
         escape_xml(operation)
     );
 }
 
 fn draw_box(svg: &mut String, item: &Item, value: &ValueBox<'_>) {
-    let top = item.y - BOX_HEIGHT / 2.0;
+    let top = item.y - LAYOUT.box_height / 2.0;
     let look = if value.constant {
         "fill=\"#f0f0f0\" stroke=\"#333\" stroke-dasharray=\"4 3\""
     } else {
@@ -282,8 +305,8 @@ fn draw_box(svg: &mut String, item: &Item, value: &ValueBox<'_>) {
     };
     let _ = writeln!(
         svg,
-        "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{BOX_HEIGHT}\" {look}/>",
-        item.x, item.width
+        "<rect x=\"{:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{}\" {look}/>",
+        item.x, item.width, LAYOUT.box_height
     );
     let mut x = item.x;
     for (k, field) in value.fields.iter().enumerate() {
@@ -292,7 +315,7 @@ fn draw_box(svg: &mut String, item: &Item, value: &ValueBox<'_>) {
             let _ = writeln!(
                 svg,
                 "<line x1=\"{x:.1}\" y1=\"{top:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>",
-                top + BOX_HEIGHT
+                top + LAYOUT.box_height
             );
         }
         let _ = writeln!(
@@ -358,7 +381,7 @@ mod tests {
         ];
         let edges = [(0, 4), (2, 4), (1, 5), (3, 5), (4, 6), (5, 6)];
         let (items, _) = layout(&values, &edges);
-        let row = |i: usize| (items[i].y / ROW).round() as i64;
+        let row = |i: usize| (items[i].y / LAYOUT.row).round() as i64;
         assert_eq!((row(0) - row(2)).abs(), 1, "x1 beside w1");
         assert_eq!((row(1) - row(3)).abs(), 1, "x2 beside w2");
         // No two items share a place.
@@ -382,7 +405,7 @@ mod tests {
                 .unwrap()
         };
         assert!(width(&narrow) < width(&wide));
-        let needed = caption.len() as f64 * CAPTION_CHAR_WIDTH + 2.0 * MARGIN;
+        let needed = caption.len() as f64 * LAYOUT.caption_char_width + 2.0 * LAYOUT.margin;
         assert!(width(&wide) >= needed.floor());
     }
 }

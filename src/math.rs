@@ -14,12 +14,12 @@ use crate::var::{CONSTANT, Var, check_operands, common_generation};
 impl<'t> Var<'t> {
     #[inline(always)]
     pub(crate) fn add_var(self, rhs: Self) -> Self {
-        self.binary("+", rhs, self.value + rhs.value, 1.0, 1.0)
+        self.binary("+", rhs, self.value + rhs.value, [1.0, 1.0])
     }
 
     #[inline(always)]
     pub(crate) fn sub_var(self, rhs: Self) -> Self {
-        self.binary("-", rhs, self.value - rhs.value, 1.0, -1.0)
+        self.binary("-", rhs, self.value - rhs.value, [1.0, -1.0])
     }
 
     /// `x * x` of one Var records one edge, with partial `2x`, instead of two.
@@ -29,14 +29,14 @@ impl<'t> Var<'t> {
         if self.index == rhs.index && self.generation == rhs.generation {
             return self.unary_curved("*", value, 2.0 * self.value, || 2.0);
         }
-        self.binary_curved("*", rhs, value, rhs.value, self.value, || [0.0, 1.0, 0.0])
+        self.binary_curved("*", rhs, value, [rhs.value, self.value], || [0.0, 1.0, 0.0])
     }
 
     #[inline(always)]
     pub(crate) fn div_var(self, rhs: Self) -> Self {
         let inverse = rhs.value.recip();
         let value = self.value / rhs.value;
-        self.binary_curved("/", rhs, value, inverse, -value * inverse, || {
+        self.binary_curved("/", rhs, value, [inverse, -value * inverse], || {
             let inverse_squared = inverse * inverse;
             [0.0, -inverse_squared, 2.0 * value * inverse_squared]
         })
@@ -50,7 +50,7 @@ impl<'t> Var<'t> {
     pub(crate) fn rem_var(self, rhs: Self) -> Self {
         let value = self.value % rhs.value;
         let quotient = ((self.value - value) / rhs.value).round();
-        self.binary("%", rhs, value, 1.0, -quotient)
+        self.binary("%", rhs, value, [1.0, -quotient])
     }
 
     #[inline(always)]
@@ -277,7 +277,7 @@ impl<'t> Var<'t> {
         let value = ln_x / ln_base;
         let dx = (unsigned_zero(self.value) * ln_base).recip();
         let dbase = -value / (base.value * ln_base);
-        self.binary_curved("log", base, value, dx, dbase, || {
+        self.binary_curved("log", base, value, [dx, dbase], || {
             let (x, b) = (self.value, base.value);
             [
                 -dx / x,
@@ -324,7 +324,7 @@ impl<'t> Var<'t> {
         } else {
             value * x.ln()
         };
-        self.binary_curved("powf", y, value, dx, dy, || {
+        self.binary_curved("powf", y, value, [dx, dy], || {
             let dxx = if n == 0.0 || n == 1.0 {
                 0.0
             } else {
@@ -410,12 +410,12 @@ impl<'t> Var<'t> {
             // `(x / r) / r` keeps every step in range; at the origin, 0 / 0 = NaN.
             let (dy, dx) = (xv / r / r, -yv / r / r);
             r2 = r * r;
-            return self.binary_curved("atan2", x, yv.atan2(xv), dy, dx, || {
+            return self.binary_curved("atan2", x, yv.atan2(xv), [dy, dx], || {
                 let (c, s) = (xv / r, yv / r); // cos and sin of the angle
                 [-2.0 * c * s / r2, (s * s - c * c) / r2, 2.0 * c * s / r2]
             });
         }
-        self.binary_curved("atan2", x, yv.atan2(xv), xv / r2, -yv / r2, || {
+        self.binary_curved("atan2", x, yv.atan2(xv), [xv / r2, -yv / r2], || {
             let r4 = r2 * r2;
             [
                 -2.0 * xv * yv / r4,
@@ -488,7 +488,7 @@ impl<'t> Var<'t> {
         } else {
             (self.value / value, y.value / value)
         };
-        self.binary_curved("hypot", y, value, dx, dy, || {
+        self.binary_curved("hypot", y, value, [dx, dy], || {
             if value == 0.0 {
                 return [0.0; 3];
             }
@@ -542,7 +542,7 @@ impl<'t> Var<'t> {
         } else if first_wins(b, a) || a.is_nan() {
             other
         } else {
-            self.binary(op, other, a, 0.5, 0.5)
+            self.binary(op, other, a, [0.5, 0.5])
         }
     }
 

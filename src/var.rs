@@ -150,8 +150,8 @@ impl<'t> Var<'t> {
         Var::node(value, index, self.generation)
     }
 
-    /// Records `value = op(self, other)` with partials `da = ∂value/∂self` and
-    /// `db = ∂value/∂other`, for an operation whose second derivatives are 0.
+    /// Records `value = op(self, other)` with `partials = [∂value/∂self, ∂value/∂other]`,
+    /// for an operation whose second derivatives are 0.
     /// Constants among the operands are left out of the edges (a recorded graph keeps
     /// their values).
     #[inline(always)]
@@ -160,10 +160,9 @@ impl<'t> Var<'t> {
         op: &'static str,
         other: Self,
         value: f64,
-        da: f64,
-        db: f64,
+        partials: [f64; 2],
     ) -> Self {
-        self.binary_curved(op, other, value, da, db, || [0.0; 3])
+        self.binary_curved(op, other, value, partials, || [0.0; 3])
     }
 
     /// Records `value = op(self, other)` as [`binary`](Self::binary) does and, on a
@@ -175,8 +174,7 @@ impl<'t> Var<'t> {
         op: &'static str,
         other: Self,
         value: f64,
-        da: f64,
-        db: f64,
+        [da, db]: [f64; 2],
         second: impl FnOnce() -> [f64; 3],
     ) -> Self {
         if self.generation == other.generation {
