@@ -1,10 +1,11 @@
 //! [`Gradients`] and the backward sweep that computes them.
 
+use std::cell::RefCell;
 use std::ops::Index;
 
 use crate::numerics::{NumericsError, SkippedPartial};
 use crate::registry::Slot;
-use crate::storage::{Edge, Storage};
+use crate::storage::{CustomCall, Edge, Storage};
 use crate::var::Var;
 
 /// The gradient of one output with respect to every Var of its tape, from
@@ -88,17 +89,20 @@ impl Drop for Gradients<'_> {
     }
 }
 
-/// Runs the backward sweep from `y` over `storage`, the storage of `slot`.
-pub(crate) fn backward<'t>(slot: &'t Slot, storage: &mut Storage, y: Var<'t>) -> Gradients<'t> {
-    let mut adjoints = seeded_adjoints(storage, y);
-    if let Some(y) = y.node_on(storage.generation) {
-        sweep(storage, y, &mut adjoints, |_, _| {});
+/// Runs the backward sweep from `y` over the storage of `slot`; `None` if the tape checks
+/// numerics, which [`backward_checked`] does.
+pub(crate) fn backward<'t>(slot: &'t Slot, y: Var<'t>) -> Option<Gradients<'t>> {
+    let (mut adjoints, generation) = slot.with(|storage| {
+        (!storage.check_numerics).then(|| (seeded_adjoints(storage, y), storage.generation))
+    })?;
+    if let Some(y) = y.node_on(generation) {
+        sweep(slot, y, &mut adjoints, |_, _, _| {}, |_| {});
     }
-    Gradients {
+    Some(Gradients {
         adjoints,
-        generation: storage.generation,
+        generation,
         slot,
-    }
+    })
 }
 
 /// [`backward`], also collecting every edge that the sweep skipped although its partial
@@ -107,33 +111,49 @@ pub(crate) fn backward<'t>(slot: &'t Slot, storage: &mut Storage, y: Var<'t>) ->
 #[inline(never)]
 pub(crate) fn backward_checked<'t>(
     slot: &'t Slot,
-    storage: &mut Storage,
     y: Var<'t>,
 ) -> (Gradients<'t>, Option<NumericsError>) {
-    let mut adjoints = seeded_adjoints(storage, y);
+    let (mut adjoints, generation) =
+        slot.with(|storage| (seeded_adjoints(storage, y), storage.generation));
     let mut skipped = Vec::new();
-    if let Some(y) = y.node_on(storage.generation) {
+    if let Some(y) = y.node_on(generation) {
         // The nodes that y depends on through the graph, whatever the partials: a zero
         // adjoint elsewhere only means that y does not use the node.
-        let mut reached = vec![false; y as usize + 1];
-        reached[y as usize] = true;
-        sweep(storage, y, &mut adjoints, |edge, adjoint| {
-            if reached[edge.node] {
-                reached[edge.operand()] = true;
-                if adjoint == 0.0 && !edge.partial.is_finite() {
-                    skipped.push(SkippedPartial {
-                        node: edge.node,
-                        operation: storage.operation(edge.node),
-                        operand: edge.operand(),
-                        partial: edge.partial,
-                    });
+        let reached = RefCell::new(vec![false; y as usize + 1]);
+        reached.borrow_mut()[y as usize] = true;
+        sweep(
+            slot,
+            y,
+            &mut adjoints,
+            |storage, edge, adjoint| {
+                let mut reached = reached.borrow_mut();
+                if reached[edge.node] {
+                    reached[edge.operand()] = true;
+                    if adjoint == 0.0 && !edge.partial.is_finite() {
+                        skipped.push(SkippedPartial {
+                            node: edge.node,
+                            operation: storage.operation(edge.node),
+                            operand: edge.operand(),
+                            partial: edge.partial,
+                        });
+                    }
                 }
-            }
-        });
+            },
+            |call| {
+                let mut reached = reached.borrow_mut();
+                let outputs =
+                    call.first_output as usize..(call.first_output + call.outputs) as usize;
+                if outputs.clone().any(|node| reached.get(node) == Some(&true)) {
+                    for &input in &call.inputs {
+                        reached[input as usize] = true;
+                    }
+                }
+            },
+        );
     }
     let gradients = Gradients {
         adjoints,
-        generation: storage.generation,
+        generation,
         slot,
     };
     let error = (!skipped.is_empty()).then_some(NumericsError { skipped });
@@ -152,24 +172,78 @@ fn seeded_adjoints(storage: &mut Storage, y: Var<'_>) -> Vec<f64> {
     adjoints
 }
 
-/// The chain rule, once per edge, from the last node to the first:
-/// `adjoint[operand] += ∂node/∂operand * adjoint[node]`.
+/// The chain rule from node `last` back to the first node:
+/// `adjoint[operand] += ∂node/∂operand * adjoint[node]` for every edge, and for every
+/// custom vector rule its vector-Jacobian product, from the outputs' adjoints to the
+/// inputs'.
 ///
 /// A node whose adjoint is exactly zero passes nothing back, so an infinite or NaN
 /// partial of such a node does not turn the gradient into NaN through `0 · inf`; Adept
 /// and CoDiPack skip such nodes too. That is right for a value the output does not
 /// depend on (`x.sqrt()` at 0, never used), and wrong where the chain rule itself makes
 /// the adjoint zero: `d/dx (√x)²` at 0 gives 0, not 1 (IEEE arithmetic, as in PyTorch,
-/// gives NaN). `inspect` sees every edge with its node's adjoint, for the checked sweep
-/// to report such places; the unchecked sweep passes a closure that does nothing, which
-/// the compiler removes.
+/// gives NaN). `inspect` sees every edge with its node's adjoint, and `through` every
+/// custom rule met, for the checked sweep; the unchecked sweep passes closures that do
+/// nothing, which the compiler removes.
+///
+/// The storage is borrowed only while edges are walked: a custom rule's callback runs
+/// with no borrow held, so whatever it does cannot reach the storage being read.
 #[inline(always)]
-fn sweep(storage: &Storage, last: u32, adjoints: &mut [f64], mut inspect: impl FnMut(Edge, f64)) {
-    storage.walk_back(last, |edge| {
-        let adjoint = adjoints[edge.node];
-        inspect(edge, adjoint);
-        if adjoint != 0.0 {
-            adjoints[edge.operand()] += edge.partial * adjoint;
-        }
-    });
+fn sweep(
+    slot: &Slot,
+    last: u32,
+    adjoints: &mut [f64],
+    mut inspect: impl FnMut(&Storage, Edge, f64),
+    mut through: impl FnMut(&CustomCall),
+) {
+    let mut walk = None;
+    loop {
+        let reached = slot.with(|storage| {
+            let walk = walk.get_or_insert_with(|| storage.walk_back_from(last));
+            storage
+                .walk_back(walk, |edge| {
+                    let adjoint = adjoints[edge.node];
+                    inspect(storage, edge, adjoint);
+                    if adjoint != 0.0 {
+                        adjoints[edge.operand()] += edge.partial * adjoint;
+                    }
+                })
+                .map(|call| storage.calls[call].clone())
+        });
+        let Some(call) = reached else {
+            return;
+        };
+        through(&call);
+        run_custom_call(slot, &call, adjoints);
+    }
+}
+
+/// Runs the vector-Jacobian product of `call`, from its outputs' adjoints to its
+/// inputs', unless the outputs' adjoints are all zero.
+///
+/// # Panics
+///
+/// If the callback records on the tape being swept.
+#[cold]
+#[inline(never)]
+fn run_custom_call(slot: &Slot, call: &CustomCall, adjoints: &mut [f64]) {
+    let first = call.first_output as usize;
+    let output_adjoints = &adjoints[first..first + call.outputs as usize];
+    if output_adjoints.iter().all(|&adjoint| adjoint == 0.0) {
+        return;
+    }
+    let output_adjoints = output_adjoints.to_vec();
+    let mut input_adjoints = vec![0.0; call.inputs.len()];
+    let recorded = slot.with(|storage| storage.len());
+    (call.vjp)(&output_adjoints, &mut input_adjoints);
+    assert_eq!(
+        slot.with(|storage| storage.len()),
+        recorded,
+        "tapegrad: the VJP callback of a custom rule recorded on the tape being swept. \
+         The callback receives and returns plain f64 adjoints; compute them with f64 \
+         arithmetic (or on a tape of its own), not with Vars of this tape"
+    );
+    for (&input, &adjoint) in call.inputs.iter().zip(&input_adjoints) {
+        adjoints[input as usize] += adjoint;
+    }
 }

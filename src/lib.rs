@@ -7,7 +7,8 @@
 // | storage         | edges.rs, storage.rs                   | the flat arrays of edges; the one walk over them        |
 // | registry        | registry.rs                            | the tapes alive on each thread; generations            |
 // | recording       | var.rs                                 | `Var`, its check against a tape, the recording helpers |
-// | operations      | ops.rs, math.rs, float.rs              | the value and local partials of each operation         |
+// | operations      | ops.rs, math.rs, float.rs, custom.rs   | the value and local partials of each operation, and    |
+// |                 |                                        | users' own rules                                       |
 // | tape and sweeps | tape.rs, gradients.rs, numerics.rs,    | `Tape`, the backward sweep and its checked form, the   |
 // |                 | second_order.rs                        | second-order sweeps                                    |
 // | drivers         | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`               |
@@ -132,6 +133,7 @@ mod edges;
 #[allow(unsafe_code)]
 mod registry;
 
+mod custom;
 mod drivers;
 mod float;
 mod gradients;

@@ -8,7 +8,7 @@
 
 use std::num::FpCategory;
 
-use crate::var::{CONSTANT, Var, check_operands, common_generation};
+use crate::var::{CONSTANT, SecondPartial, Var, check_operands, common_generation};
 
 // The arithmetic behind the operators of `ops.rs`.
 impl<'t> Var<'t> {
@@ -121,7 +121,7 @@ impl<'t> Var<'t> {
                 .clone()
                 .map(|(&x, y)| (x, y.value))
                 .chain(pairs.clone().map(|(x, &y)| (y, x.value))),
-            || pairs.map(|(&x, &y)| (x, y)),
+            || pairs.map(|(&x, &y)| SecondPartial::Cross(x, y, 1.0)),
         )
     }
 }
@@ -508,7 +508,7 @@ impl<'t> Var<'t> {
             "mul_add",
             value,
             [(self, a.value), (a, self.value), (b, 1.0)].into_iter(),
-            || [(self, a)],
+            || [SecondPartial::Cross(self, a, 1.0)],
         )
     }
 

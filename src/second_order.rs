@@ -72,7 +72,8 @@ impl Sweeps {
             .rev()
             .skip_while(|term| term.node > y);
         let mut curvature = curvature.peekable();
-        storage.walk_back(y, |edge| {
+        let mut walk = storage.walk_back_from(y);
+        let call = storage.walk_back(&mut walk, |edge| {
             let (adjoint, adjoint_tangent) = (adjoints[edge.node], adjoint_tangents[edge.node]);
             // The node's terms, applied at its first edge met (its last recorded); they
             // add to operands only, never to the node's own adjoints read above.
@@ -89,6 +90,10 @@ impl Sweeps {
                 adjoint_tangents[edge.operand()] += edge.partial * adjoint_tangent;
             }
         });
+        assert!(
+            call.is_none(),
+            "tapegrad: a custom vector rule on a second-order tape (it panics when recorded)"
+        );
     }
 
     /// `∂y/∂node` after [`run`](Self::run).

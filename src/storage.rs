@@ -20,6 +20,9 @@
 //! the local second derivatives of each nonlinear operation, as [`Curvature`] terms; the
 //! first-order recording path only tests a flag for them.
 
+use std::fmt;
+use std::rc::Rc;
+
 use crate::edges::Edges;
 
 /// Set in the operand index of the first edge of every node.
@@ -66,6 +69,74 @@ pub(crate) struct Storage {
     pub(crate) constants: Vec<ConstantOperand>,
     /// The nonzero second derivatives of the recorded operations, in node order.
     pub(crate) curvature: Vec<Curvature>,
+    /// The custom vector rules, in recording order.
+    pub(crate) calls: Vec<CustomCall>,
+}
+
+/// The vector-Jacobian product of a custom vector rule: given the adjoints of its
+/// outputs, it writes those of its inputs into a slice of zeros.
+pub(crate) type Vjp = Rc<dyn Fn(&[f64], &mut [f64])>;
+
+/// A custom vector rule: outputs recorded as nodes without edges of their own, and a
+/// callback that a reverse sweep calls once every edge recorded after them is done.
+#[derive(Clone)]
+pub(crate) struct CustomCall {
+    /// How many edges were recorded before the rule's: a reverse walk reaches the rule
+    /// when it has done every edge from here on.
+    pub(crate) position: usize,
+    /// The first output's node; the others follow it.
+    pub(crate) first_output: u32,
+    /// How many outputs.
+    pub(crate) outputs: u32,
+    /// The node of each input, [`SINK`] for a constant (whose adjoint nobody reads).
+    pub(crate) inputs: Vec<u32>,
+    pub(crate) vjp: Vjp,
+}
+
+impl fmt::Debug for CustomCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomCall")
+            .field("position", &self.position)
+            .field("first_output", &self.first_output)
+            .field("outputs", &self.outputs)
+            .field("inputs", &self.inputs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a reverse walk stands (see [`Storage::walk_back`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WalkBack {
+    /// One past the next edge to do.
+    end: usize,
+    /// The node of that edge.
+    node: usize,
+    /// How many custom calls remain to reach.
+    calls: usize,
+}
+
+/// Calls `f` on the edges `operands` and `partials`, last to first, each with its node:
+/// `node` for the last edge, one less past each first edge. Returns the node of the edge
+/// before the first. Out of line, so that the loop of every reverse sweep is compiled
+/// with nothing else live around it.
+#[inline(never)]
+fn walk_edges_back(
+    operands: &[u32],
+    partials: &[f64],
+    start: usize,
+    mut node: usize,
+    mut f: impl FnMut(Edge),
+) -> usize {
+    for (&operand, &partial) in operands[start..].iter().zip(&partials[start..]).rev() {
+        f(Edge {
+            node,
+            operand,
+            partial,
+        });
+        // The first edge of a node: the edges before it belong to the node before.
+        node -= (operand / FIRST) as usize;
+    }
+    node
 }
 
 /// One edge, as a walk over the tape meets it: the node it belongs to, the operand it
@@ -126,6 +197,7 @@ impl Storage {
             annotations: Vec::new(),
             constants: Vec::new(),
             curvature: Vec::new(),
+            calls: Vec::new(),
         };
         storage.clear(generation);
         storage
@@ -138,6 +210,7 @@ impl Storage {
         self.curvature.clear();
         self.annotations.clear();
         self.constants.clear();
+        self.calls.clear();
         self.nodes = 0;
         self.leading = 0;
         let sink = self.open_node();
@@ -152,6 +225,7 @@ impl Storage {
             + self.spare_adjoints.capacity() * size_of::<f64>()
             + self.annotations.capacity() * size_of::<(&'static str, f64)>()
             + self.curvature.capacity() * size_of::<Curvature>()
+            + self.calls.capacity() * size_of::<CustomCall>()
     }
 
     /// Recorded nodes, the sink not counted.
@@ -183,6 +257,27 @@ impl Storage {
 
     /// Records `n` leaves, whose nodes are the returned one and the `n - 1` after it.
     pub(crate) fn leaves(&mut self, values: &[f64]) -> u32 {
+        self.nodes_without_operands(values, "input")
+    }
+
+    /// Records the outputs of a custom vector rule, of values `outputs`, and the rule:
+    /// its inputs' nodes (`SINK` for constants) and its vector-Jacobian product. Returns
+    /// the first output's node; the others follow it.
+    pub(crate) fn custom_call(&mut self, inputs: Vec<u32>, outputs: &[f64], vjp: Vjp) -> u32 {
+        let first_output = self.nodes_without_operands(outputs, "custom_vjp");
+        self.calls.push(CustomCall {
+            position: self.edges.len(),
+            first_output,
+            outputs: outputs.len() as u32,
+            inputs,
+            vjp,
+        });
+        first_output
+    }
+
+    /// Records one node per value, each without an operand on the tape (named `op` in
+    /// pictures of the graph): leaves, and the outputs of custom vector rules.
+    fn nodes_without_operands(&mut self, values: &[f64], op: &'static str) -> u32 {
         let first = self.nodes;
         if self.only_leaves() {
             self.edges.reserve_edgeless_nodes(values.len());
@@ -194,7 +289,7 @@ impl Storage {
         if self.annotating() {
             for &value in values {
                 self.open_node();
-                self.annotate("input", value);
+                self.annotate(op, value);
             }
         } else {
             self.nodes += values.len() as u32;
@@ -330,28 +425,38 @@ impl Storage {
         }
     }
 
-    /// Calls `f` on the edges of the nodes up to `last`, from the last edge back to the
-    /// first one after the sink's: the walk of every reverse sweep. Each edge comes with
-    /// its node.
-    #[inline(always)]
-    pub(crate) fn walk_back(&self, last: u32, mut f: impl FnMut(Edge)) {
-        let end = self.end_of(last);
-        let operands = &self.edges.operands()[..end];
-        let partials = &self.edges.partials()[..end];
-        let mut node = last as usize;
-        for (&operand, &partial) in operands[1..].iter().zip(&partials[1..]).rev() {
-            f(Edge {
-                node,
-                operand,
-                partial,
-            });
-            // The first edge of a node: the edges before it belong to the node before.
-            node -= (operand / FIRST) as usize;
+    /// The start of a reverse walk over the nodes up to `last` (see
+    /// [`walk_back`](Self::walk_back)).
+    pub(crate) fn walk_back_from(&self, last: u32) -> WalkBack {
+        WalkBack {
+            end: self.end_of(last),
+            node: last as usize,
+            calls: self.calls.partition_point(|call| call.first_output <= last),
         }
     }
 
-    /// The edges of [`walk_back`](Self::walk_back) in recording order: the walk of
-    /// forward (tangent) sweeps and of pictures.
+    /// Calls `f` on the edges of the walk, from the last edge back, each with its node:
+    /// the walk of every reverse sweep. It stops at the next custom call, whose index in
+    /// `calls` it returns once every edge recorded after the call is done, so that the
+    /// caller can run it and walk on; or at the first edge after the sink's, returning
+    /// `None`.
+    #[inline(always)]
+    pub(crate) fn walk_back(&self, walk: &mut WalkBack, f: impl FnMut(Edge)) -> Option<usize> {
+        let call = walk.calls.checked_sub(1);
+        let start = call.map_or(1, |call| self.calls[call].position.min(walk.end));
+        let operands = &self.edges.operands()[..walk.end];
+        let partials = &self.edges.partials()[..walk.end];
+        let node = walk_edges_back(operands, partials, start, walk.node, f);
+        *walk = WalkBack {
+            end: start,
+            node,
+            calls: call.unwrap_or(0),
+        };
+        call
+    }
+
+    /// The edges of the nodes up to `last` in recording order: the walk of forward
+    /// (tangent) sweeps and of pictures. Custom vector rules are not met.
     #[inline(always)]
     pub(crate) fn edges_forward(&self, last: u32) -> impl Iterator<Item = Edge> + '_ {
         let end = self.end_of(last);

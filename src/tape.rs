@@ -133,10 +133,7 @@ impl Tape {
     /// also where [`backward_checked`](Self::backward_checked) would return an error,
     /// with that error's message.
     pub fn backward<'t>(&'t self, y: Var<'t>) -> Gradients<'t> {
-        let unchecked = self.slot.with(|storage| {
-            (!storage.check_numerics).then(|| gradients::backward(&self.slot, storage, y))
-        });
-        unchecked.unwrap_or_else(|| {
+        gradients::backward(&self.slot, y).unwrap_or_else(|| {
             self.backward_checked(y)
                 .unwrap_or_else(|error| panic!("{error}"))
         })
@@ -175,9 +172,7 @@ impl Tape {
     ///
     /// If `y` belongs to another tape.
     pub fn backward_checked<'t>(&'t self, y: Var<'t>) -> Result<Gradients<'t>, NumericsError> {
-        let (gradients, error) = self
-            .slot
-            .with(|storage| gradients::backward_checked(&self.slot, storage, y));
+        let (gradients, error) = gradients::backward_checked(&self.slot, y);
         match error {
             None => Ok(gradients),
             Some(error) => Err(error),

@@ -201,40 +201,47 @@ impl<'t> Var<'t> {
     }
 
     /// Records `value = op(operands)` with one partial per operand, as one node, and, on
-    /// a second-order tape, the cross terms `crosses()`: pairs of operands `(a, b)` with
-    /// `∂²value/∂a∂b = 1`, the only second derivatives of a sum of products (a sum has
-    /// none: `std::iter::empty`). Constants among the operands are left out of the
-    /// record, and their values kept only when the graph is recorded. `generation` is
-    /// the operands' common generation (see [`common_generation`]), which the caller
-    /// finds while computing the value.
+    /// a second-order tape, its second derivatives `second()` (a sum has none:
+    /// `std::iter::empty`). Constants among the operands are left out of the record, and
+    /// their values kept only when the graph is recorded. `generation` is the operands'
+    /// common generation (see [`common_generation`]), which the caller finds while
+    /// computing the value.
     pub(crate) fn nary_on<I, C>(
         generation: u32,
         op: &'static str,
         value: f64,
         edges: I,
-        crosses: impl FnOnce() -> C,
+        second: impl FnOnce() -> C,
     ) -> Self
     where
         I: Iterator<Item = (Var<'t>, f64)> + Clone,
-        C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
+        C: IntoIterator<Item = SecondPartial<'t>>,
     {
         if generation == CONSTANT {
             return Var::constant(value);
         }
         let index = registry::record(generation, |storage| {
-            let node = storage.nary(
+            if storage.extras {
+                return nary_slow(storage, op, value, edges, second);
+            }
+            storage.nary(
                 edges
-                    .clone()
                     .filter(|(var, _)| var.generation != CONSTANT)
                     .map(|(var, d)| (var.index, d)),
-            );
-            if storage.extras {
-                nary_extras(storage, node, op, value, edges, crosses);
-            }
-            node
+            )
         });
         Var::node(value, index, generation)
     }
+}
+
+/// One second derivative of an n-ary operation, between two of its operands.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SecondPartial<'t> {
+    /// `∂²value/∂a²`, of one operand slot.
+    Diagonal(Var<'t>, f64),
+    /// `∂²value/∂a∂b = ∂²value/∂b∂a` of two operand slots (the same Var twice counts
+    /// twice, as the mixed term of `(a + b)²` at `a = b` does).
+    Cross(Var<'t>, Var<'t>, f64),
 }
 
 /// The generation of the operands so far, `generation`, with `var`'s: the one
@@ -324,21 +331,29 @@ fn binary_slow(
     node
 }
 
-/// What an n-ary operation records beyond its edges, once they are recorded as `node`:
-/// its name, value and constant operands for a graph, its cross terms on a second-order
-/// tape (see [`Var::nary_on`]).
+/// An n-ary operation on a tape that records extras: its second derivatives first (a
+/// custom rule without them panics before anything is recorded), then its edges, its
+/// name, value and constant operands for a graph, and its second derivatives on a
+/// second-order tape (see [`Var::nary_on`]).
 #[cold]
 #[inline(never)]
-fn nary_extras<'t, C>(
+fn nary_slow<'t, C>(
     storage: &mut Storage,
-    node: u32,
     op: &'static str,
     value: f64,
-    edges: impl Iterator<Item = (Var<'t>, f64)>,
-    crosses: impl FnOnce() -> C,
-) where
-    C: IntoIterator<Item = (Var<'t>, Var<'t>)>,
+    edges: impl Iterator<Item = (Var<'t>, f64)> + Clone,
+    second: impl FnOnce() -> C,
+) -> u32
+where
+    C: IntoIterator<Item = SecondPartial<'t>>,
 {
+    let second = storage.second_order.then(second);
+    let node = storage.nary(
+        edges
+            .clone()
+            .filter(|(var, _)| var.generation != CONSTANT)
+            .map(|(var, d)| (var.index, d)),
+    );
     storage.annotate(op, value);
     if storage.graph {
         for (slot, (var, _)) in (0..).zip(edges) {
@@ -347,13 +362,20 @@ fn nary_extras<'t, C>(
             }
         }
     }
-    if storage.second_order {
-        for (a, b) in crosses() {
-            if a.generation != CONSTANT && b.generation != CONSTANT {
-                storage.curve_cross(node, a.index, b.index, 1.0);
+    for term in second.into_iter().flatten() {
+        match term {
+            SecondPartial::Diagonal(a, d2) if a.generation != CONSTANT => {
+                storage.curve(node, a.index, d2);
             }
+            SecondPartial::Cross(a, b, d2)
+                if a.generation != CONSTANT && b.generation != CONSTANT =>
+            {
+                storage.curve_cross(node, a.index, b.index, d2);
+            }
+            _ => {}
         }
     }
+    node
 }
 
 impl Default for Var<'_> {
