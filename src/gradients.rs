@@ -227,12 +227,14 @@ fn sweep(
 #[cold]
 #[inline(never)]
 fn run_custom_call(slot: &Slot, call: &CustomCall, adjoints: &mut [f64]) {
+    // Outputs recorded after the sweep's last node have no adjoint: 0.
     let first = call.first_output as usize;
-    let output_adjoints = &adjoints[first..first + call.outputs as usize];
-    if output_adjoints.iter().all(|&adjoint| adjoint == 0.0) {
+    let known = &adjoints[first..(first + call.outputs as usize).min(adjoints.len())];
+    if known.iter().all(|&adjoint| adjoint == 0.0) {
         return;
     }
-    let output_adjoints = output_adjoints.to_vec();
+    let mut output_adjoints = known.to_vec();
+    output_adjoints.resize(call.outputs as usize, 0.0);
     let mut input_adjoints = vec![0.0; call.inputs.len()];
     let recorded = slot.with(|storage| storage.len());
     (call.vjp)(&output_adjoints, &mut input_adjoints);

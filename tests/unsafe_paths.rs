@@ -217,3 +217,40 @@ fn drivers_reuse_their_thread_tape() {
     );
     assert_eq!(hessian, Matrix2::new(4.0, 2.0, 2.0, 0.0));
 }
+
+#[test]
+fn custom_vector_rules_run_with_no_storage_borrowed() {
+    // The sweep leaves the storage between its segments to call each rule's callback;
+    // a callback that uses a driver records on another tape, one that records on the
+    // tape being swept panics.
+    let (value, gradient) = tapegrad::gradient(
+        |x| {
+            let xv = x[0].value();
+            let y = Var::custom_vjp(&[x[0]], &[xv * xv], move |y_bar, x_bar| {
+                let (_, inner) = tapegrad::gradient(|t| t[0] * t[0], &[xv]);
+                x_bar[0] = inner[0] * y_bar[0];
+            });
+            let z = Var::custom_vjp(&[y[0], x[0]], &[y[0].value() + xv], |z_bar, x_bar| {
+                x_bar[0] = z_bar[0];
+                x_bar[1] = z_bar[0];
+            });
+            z[0] * 3.0
+        },
+        &[2.0],
+    );
+    assert_eq!(value, 18.0);
+    assert_eq!(gradient, vec![3.0 * (2.0 * 2.0 + 1.0)]);
+
+    let message = panic_message(|| {
+        let _ = tapegrad::gradient(
+            |x| {
+                let escaped = x[0];
+                Var::custom_vjp(&[x[0]], &[1.0], move |_, x_bar| {
+                    x_bar[0] = (escaped + 1.0).value();
+                })[0]
+            },
+            &[1.0],
+        );
+    });
+    assert!(message.contains("tape being swept"), "{message}");
+}
