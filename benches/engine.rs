@@ -1,5 +1,5 @@
 //! The cost of a gradient next to the cost of the plain `f64` function, in one group per
-//! function: `cargo bench --bench engine`.
+//! function: `cargo bench --bench engine` (`-- nary` for the n-ary and custom nodes).
 //!
 //! Each gradient is timed as a training loop runs it: clear the tape, make the inputs,
 //! record the function, sweep backwards and read the gradient out.
@@ -85,11 +85,46 @@ fn bench_chain(c: &mut Criterion) {
     group.finish();
 }
 
+/// Recording one node of many operands: `Var::sum`, and a custom rule with the same
+/// partials, `Var::custom`, beside the `f64` sum. Each records 100 nodes of 64 operands
+/// on a cleared tape and sweeps back.
+fn bench_nary(c: &mut Criterion) {
+    let (nodes, operands) = (100, 64);
+    let x: Vec<f64> = (0..operands).map(weyl).collect();
+    let ones = vec![1.0; operands];
+    let mut group = c.benchmark_group("nary");
+    group.bench_function(BenchmarkId::new("f64", operands), |b| {
+        b.iter(|| {
+            let x = black_box(&x);
+            (0..nodes).map(|_| x.iter().sum::<f64>()).sum::<f64>()
+        })
+    });
+    let mut tape = Tape::new();
+    group.bench_function(BenchmarkId::new("Var::sum", operands), |b| {
+        b.iter(|| {
+            gradient_on(&mut tape, black_box(&x), |x| {
+                (0..nodes).map(|_| Var::sum(x)).sum::<Var<'_>>()
+            })
+        })
+    });
+    group.bench_function(BenchmarkId::new("Var::custom", operands), |b| {
+        b.iter(|| {
+            gradient_on(&mut tape, black_box(&x), |x| {
+                let value = x.iter().map(|v| v.value()).sum::<f64>();
+                (0..nodes)
+                    .map(|_| Var::custom(x, value, &ones))
+                    .sum::<Var<'_>>()
+            })
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = bench_rosenbrock, bench_chain
+    targets = bench_rosenbrock, bench_chain, bench_nary
 }
 criterion_main!(benches);
