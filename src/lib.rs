@@ -59,6 +59,10 @@
 //! - [`Tape`], [`Var`], [`Gradients`]: the engine.
 //! - [`gradient`], [`gradient_into`], and with the `nalgebra` feature `jacobian`,
 //!   `hessian` (exact, forward over reverse) and `hvp`: one-call drivers.
+//! - [`Var::custom`], [`Var::custom_with_hessian`] and [`Var::custom_vjp`]: your own
+//!   derivative rules, scalar or vector.
+//! - [`Tape::backward_checked`] and [`Tape::check_numerics`]: where an infinite or NaN
+//!   partial was skipped.
 //! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
 //!
 //! # nalgebra
