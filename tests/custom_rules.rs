@@ -554,3 +554,18 @@ fn custom_rules_in_nalgebra_code_with_jacobian() {
     );
     assert_eq!(jacobian, Matrix2::new(5.0, 2.0, 1.0, 1.0));
 }
+
+#[test]
+fn a_vector_rules_outputs_are_named_in_pictures_of_the_graph() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(2.0);
+    let y = Var::custom_vjp(&[x], &[4.0], |y_bar, x_bar| x_bar[0] = 4.0 * y_bar[0]);
+    let z = y[0] * 3.0;
+    let graph = tape.graph(z).unwrap();
+    let dot = graph.to_dot();
+    assert!(dot.contains("custom_vjp"), "{dot}");
+    let scalar = Var::custom(&[x], 8.0, &[12.0]);
+    let dot = tape.graph(scalar).unwrap().to_dot();
+    assert!(dot.contains("custom"), "{dot}");
+}
