@@ -36,12 +36,18 @@ struct ThreadTape {
 const KEEP_BYTES: usize = 16 << 20;
 
 impl ThreadTape {
-    /// The bytes of memory held between calls: the tape's and the buffers'.
-    fn held_bytes(&self) -> usize {
-        let held = self.tape.held_bytes() + self.inputs.capacity() * size_of::<Var<'static>>();
+    /// The bytes of memory held between calls, the tape's and the buffers', and the
+    /// part of them that the last call used.
+    fn memory(&self) -> (usize, usize) {
+        let var = size_of::<Var<'static>>();
+        let held = self.tape.held_bytes() + self.inputs.capacity() * var;
+        let used = self.tape.used_bytes() + self.inputs.len() * var;
         #[cfg(feature = "nalgebra")]
-        let held = held + self.sweeps.held_bytes();
-        held
+        let (held, used) = (
+            held + self.sweeps.held_bytes(),
+            used + self.sweeps.used_bytes(),
+        );
+        (held, used)
     }
 }
 
@@ -58,7 +64,7 @@ fn with_thread_tape<R>(second_order: bool, f: impl FnOnce(&mut ThreadTape) -> R)
         .unwrap_or_default();
     thread_tape.tape.set_second_order(second_order);
     let result = f(&mut thread_tape);
-    let (used, held) = (thread_tape.tape.memory_bytes(), thread_tape.held_bytes());
+    let (held, used) = thread_tape.memory();
     if held > KEEP_BYTES && used < held / 4 {
         // A large call's memory, held by a small call: give it back.
         thread_tape = ThreadTape::default();

@@ -119,9 +119,9 @@ impl GraphNode {
         if let Some(label) = &self.label {
             fields.push(label.clone());
         }
-        fields.push(format!("data {:.4}", self.value));
+        fields.push(format!("data {}", short(self.value)));
         if let Some(gradient) = self.gradient {
-            fields.push(format!("grad {gradient:.4}"));
+            fields.push(format!("grad {}", short(gradient)));
         }
         fields
     }
@@ -305,13 +305,18 @@ impl Graph {
 
     /// Names the node of `x` in the picture (unless `x` is not part of the graph, or is a
     /// constant: see [`Graph`]).
+    ///
+    /// # Panics
+    ///
+    /// If `x` belongs to another tape than the graph, or its tape was cleared since.
     pub fn label(mut self, x: Var<'_>, name: impl Into<String>) -> Self {
-        let same_tape = x.generation == self.generation && !x.is_constant();
-        if let Some(node) = self
-            .nodes
-            .iter_mut()
-            .find(|n| same_tape && n.node == Some(x.index))
-        {
+        if self.generation == CONSTANT {
+            return self; // the graph of a constant: one node, nothing recorded
+        }
+        let Some(index) = x.node_on(self.generation) else {
+            return self; // a constant: nothing to name
+        };
+        if let Some(node) = self.nodes.iter_mut().find(|n| n.node == Some(index)) {
             node.label = Some(name.into());
         }
         self
@@ -427,4 +432,14 @@ fn escape_dot_where(text: &str, special: impl Fn(char) -> bool) -> String {
         }
     }
     escaped
+}
+
+/// `x` in a box of the picture: four decimals as micrograd's `draw_dot`, and scientific
+/// notation where that would print many digits or lose them all (`1e300`, `3e-7`).
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.4e}")
+    }
 }

@@ -340,7 +340,11 @@ fn escape_xml(text: &str) -> String {
             '>' => escaped.push_str("&gt;"),
             '"' => escaped.push_str("&quot;"),
             '\t' => escaped.push(c),
-            c if c.is_control() => escaped.push(char::REPLACEMENT_CHARACTER),
+            // Characters XML does not allow: control characters and the noncharacters
+            // U+FFFE and U+FFFF.
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                escaped.push(char::REPLACEMENT_CHARACTER)
+            }
             c => escaped.push(c),
         }
     }

@@ -43,13 +43,13 @@ impl<'t> Var<'t> {
     }
 
     /// `a % b = a - b q` with the integer `q` that the remainder used: partials 1 and
-    /// `-q`. `q` is read back from the exact remainder, `(a - a % b) / b` rounded to an
-    /// integer, not from a separately rounded `trunc(a / b)`: `1.0 % 0.1` is
-    /// `0.09999999999999995` because `q = 9`, while `1.0 / 0.1` rounds to 10.
+    /// `-q`. `q` is read back from the exact remainder, not from a separately rounded
+    /// `trunc(a / b)`: `1.0 % 0.1` is `0.09999999999999995` because `q = 9`, while `1.0 /
+    /// 0.1` rounds to 10. See [`remainder_quotient`].
     #[inline]
     pub(crate) fn rem_var(self, rhs: Self) -> Self {
         let value = self.value % rhs.value;
-        let quotient = ((self.value - value) / rhs.value).round();
+        let quotient = remainder_quotient(self.value, rhs.value, value);
         self.binary("%", rhs, value, [1.0, -quotient])
     }
 
@@ -398,8 +398,8 @@ impl<'t> Var<'t> {
     /// The angle of the point `(x, self)`, as [`f64::atan2`]: partials `x / (x² + y²)`
     /// with respect to `self` (y) and `-y / (x² + y²)` with respect to `x`. Where `x² +
     /// y²` over- or underflows they are computed through `hypot`, so that they stay
-    /// accurate wherever the true value is a normal `f64`. At the origin, where the angle
-    /// has no derivative, both are NaN.
+    /// accurate wherever the true value is a normal `f64`; where it is infinite they are
+    /// 0, their limit. At the origin, where the angle has no derivative, both are NaN.
     #[inline]
     pub fn atan2(self, x: impl Into<Var<'t>>) -> Self {
         let x = x.into();
@@ -407,6 +407,10 @@ impl<'t> Var<'t> {
         let mut r2 = xv * xv + yv * yv;
         if !r2.is_normal() {
             let r = xv.hypot(yv);
+            if r.is_infinite() && !xv.is_nan() && !yv.is_nan() {
+                // Far out the angle is flat: |∇ atan2| = 1 / r, and so are its curvatures.
+                return self.binary_curved("atan2", x, yv.atan2(xv), [0.0, 0.0], || [0.0; 3]);
+            }
             // `(x / r) / r` keeps every step in range; at the origin, 0 / 0 = NaN.
             let (dy, dx) = (xv / r / r, -yv / r / r);
             r2 = r * r;
@@ -478,16 +482,23 @@ impl<'t> Var<'t> {
     }
 
     /// `√(x² + y²)` without overflow; partials `x / h` and `y / h`, and 0 for both at the
-    /// origin (the convention of `abs'(0) = 0`, which `hypot(x, 0) = |x|` extends).
+    /// origin (the convention of `abs'(0) = 0`, which `hypot(x, 0) = |x|` extends). With
+    /// one argument infinite and the other finite, the partials are their limits: `±1`
+    /// for the infinite one, 0 for the finite one.
     #[inline]
     pub fn hypot(self, y: impl Into<Var<'t>>) -> Self {
         let y = y.into();
         let value = self.value.hypot(y.value);
-        let (dx, dy) = if value == 0.0 {
-            (0.0, 0.0)
-        } else {
-            (self.value / value, y.value / value)
+        let partial = |a: f64, other: f64| {
+            if value == 0.0 {
+                0.0
+            } else if a.is_infinite() && other.is_finite() {
+                a.signum()
+            } else {
+                a / value
+            }
         };
+        let (dx, dy) = (partial(self.value, y.value), partial(y.value, self.value));
         self.binary_curved("hypot", y, value, [dx, dy], || {
             if value == 0.0 {
                 return [0.0; 3];
@@ -620,6 +631,19 @@ impl<'t> Var<'t> {
         const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
         self.unary("to_radians", self.value.to_radians(), RADIANS_PER_DEGREE)
     }
+}
+
+/// The integer `q` with `a - q b = r`, where `r = a % b` (exact, as `fmod` is): the
+/// nearest integer to `(a - r) / b`, corrected by one where that division rounded past
+/// a half (`1e16 % 3`). Each candidate is checked with one fused multiply-add, which
+/// gives `a - q b` exactly when it is as small as a remainder. Beyond 2^53, where `q` has
+/// no exact `f64`, the nearest candidate stands.
+fn remainder_quotient(a: f64, b: f64, r: f64) -> f64 {
+    let q = ((a - r) / b).round();
+    [q, q - 1.0, q + 1.0]
+        .into_iter()
+        .find(|&candidate| (-candidate).mul_add(b, a) == r)
+        .unwrap_or(q)
 }
 
 /// `x`, with `-0.0` made `+0.0` (in round-to-nearest, `-0.0 + 0.0 = +0.0` and

@@ -62,6 +62,15 @@
 //! - `norm()` is `√(x·x)`: at the zero vector `√` has derivative `+inf` and the chain rule
 //!   gives `+inf · 0 = NaN`, as it would on `f64`.
 //!
+//! # Comparisons that return an operand
+//!
+//! simba implements `SimdPartialOrd` (`simd_max`, `simd_min`, `simd_clamp`) for every
+//! `PartialOrd` scalar itself, so they compare values and return an operand without
+//! tapegrad seeing them: with Vars of two tapes, or a stale Var, they return one of them
+//! instead of panicking as `RealField::max`, `min` and `clamp` do. So do nalgebra's
+//! reductions built on them: `max`, `min`, `amax`, `camax` and the uniform norm. The
+//! derivative is right (that of the operand returned); only the misuse check is missing.
+//!
 //! # Conversions drop derivatives
 //!
 //! Converting a Var to `f64` or `f32` (`SubsetOf<f64>`, `matrix.cast::<f64>()`,
@@ -74,7 +83,7 @@ use simba::scalar::{ComplexField, Field, RealField, SubsetOf};
 use simba::simd::SimdValue;
 
 use crate::float::{forward_elementary_functions, forward_to_inherent};
-use crate::var::Var;
+use crate::var::{Var, check_operands};
 
 /// Trait methods that return a constant from `std::f64::consts`.
 macro_rules! constants {
@@ -313,8 +322,14 @@ impl RealField for Var<'static> {
     /// `min` if `self < min`, `max` if `self > max`, else `self`, as simba's impl for
     /// `f64`: unlike [`Var::clamp`] it never panics, and at a bound value it returns
     /// `self`, so the derivative goes to `self`.
+    ///
+    /// # Panics
+    ///
+    /// As every operation of several Vars: if they belong to two different tapes, or a
+    /// Var's tape is gone.
     #[inline]
     fn clamp(self, min: Self, max: Self) -> Self {
+        check_operands(&[self, min, max]);
         if self < min {
             min
         } else if self > max {

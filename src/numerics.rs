@@ -37,9 +37,9 @@ impl fmt::Display for SkippedPartial {
 /// The edges that a backward sweep skipped although their partial was infinite or NaN,
 /// from [`Tape::backward_checked`](crate::Tape::backward_checked), last node first.
 ///
-/// The gradient tapegrad computes there treats `0 · inf` as 0: right when the node's
-/// value does not affect the output, but possibly wrong when the zero adjoint comes from
-/// the chain rule itself. `d/dx (√x)²` at `x = 0` is 1, yet the adjoint of `√x` is `2√x
+/// The gradient tapegrad computes there treats `0 · inf` as 0: right when that is the
+/// derivative's limit (`(√x - 1).relu()` at 0, whose derivative is 0), possibly wrong
+/// otherwise. The report lists the places to check; it cannot tell which case it is. `d/dx (√x)²` at `x = 0` is 1, yet the adjoint of `√x` is `2√x
 /// = 0` and its partial `1/(2√x)` is `+inf`: tapegrad gives 0, PyTorch and TensorFlow
 /// give NaN. Each reported edge is such a place; the usual fix is to rewrite the
 /// function there (`x` instead of `(√x)²`) or to keep its input away from the
@@ -57,8 +57,8 @@ impl fmt::Display for NumericsError {
             f,
             "tapegrad: the backward sweep skipped {} infinite or NaN partial(s) whose node \
              had a zero adjoint; the gradient counts each as 0 where IEEE arithmetic gives \
-             NaN (0 · inf), which is wrong if the zero adjoint came from the chain rule \
-             rather than from a value the output does not use:",
+             NaN (0 · inf). That is right where the derivative's limit is 0 and may be \
+             wrong elsewhere (d/dx (√x)² at 0 is 1, not 0): check these places:",
             self.skipped.len()
         )?;
         for skipped in self.skipped.iter().take(SHOWN) {

@@ -18,6 +18,7 @@
 //! [`Tape`]: crate::Tape
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 use std::sync::Mutex;
@@ -33,7 +34,7 @@ pub(crate) const NO_TAPE: u32 = 0;
 static NEXT_GENERATION: AtomicU32 = AtomicU32::new(1);
 
 /// Every live generation and the thread its tape lives on: read only to explain a panic.
-static LIVE: Mutex<Vec<(u32, ThreadId)>> = Mutex::new(Vec::new());
+static LIVE: Mutex<BTreeMap<u32, ThreadId>> = Mutex::new(BTreeMap::new());
 
 thread_local! {
     /// The storage that this thread's last tape call or operation recorded on, or null.
@@ -55,16 +56,18 @@ thread_local! {
 /// live tape holds its old generation reads that tape's node instead of panicking. That
 /// takes 2^32 tapes or clears between the Var's making and its use, and then the chance
 /// that a given use goes unnoticed is (live tapes) / 2^32.
-fn next_generation(live: &[(u32, ThreadId)]) -> u32 {
+fn next_generation(live: &BTreeMap<u32, ThreadId>) -> u32 {
     loop {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        if generation != NO_TAPE && !live.iter().any(|&(held, _)| held == generation) {
+        if generation != NO_TAPE && !live.contains_key(&generation) {
             return generation;
         }
     }
 }
 
-fn live() -> std::sync::MutexGuard<'static, Vec<(u32, ThreadId)>> {
+/// The live generations, each with its tape's thread: a map, so that making, clearing
+/// and dropping a tape cost a logarithm of the number of live tapes.
+fn live() -> std::sync::MutexGuard<'static, BTreeMap<u32, ThreadId>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -84,7 +87,7 @@ impl Slot {
         let generation = {
             let mut live = live();
             let generation = next_generation(&live);
-            live.push((generation, thread::current().id()));
+            live.insert(generation, thread::current().id());
             generation
         };
         let storage = NonNull::from(Box::leak(Box::new(Storage::new(generation, edges))));
@@ -119,8 +122,8 @@ impl Slot {
         let generation = {
             let mut live = live();
             let generation = next_generation(&live);
-            if let Some(entry) = live.iter_mut().find(|(held, _)| *held == old) {
-                entry.0 = generation;
+            if let Some(thread) = live.remove(&old) {
+                live.insert(generation, thread);
             }
             generation
         };
@@ -148,7 +151,7 @@ impl Drop for Slot {
         // SAFETY: `storage` came from `Box::leak` in `new`, this is its only owner, and
         // it has just been removed from this thread's pointers, so nothing can reach it.
         let storage = unsafe { Box::from_raw(storage) };
-        live().retain(|(g, _)| *g != storage.generation);
+        live().remove(&storage.generation);
     }
 }
 
@@ -205,10 +208,7 @@ fn find(generation: u32) -> *mut Storage {
 #[cold]
 #[inline(never)]
 pub(crate) fn not_here(generation: u32) -> ! {
-    let owner = live()
-        .iter()
-        .find(|(g, _)| *g == generation)
-        .map(|(_, thread)| *thread);
+    let owner = live().get(&generation).copied();
     match owner {
         Some(thread) => panic!(
             "tapegrad: this Var belongs to a Tape on another thread ({thread:?}, this is \
@@ -229,7 +229,7 @@ pub(crate) fn not_here(generation: u32) -> ! {
 #[inline(never)]
 pub(crate) fn mixed_tapes(a: u32, b: u32) -> ! {
     let live = live();
-    let both_live = [a, b].iter().all(|g| live.iter().any(|(l, _)| l == g));
+    let both_live = live.contains_key(&a) && live.contains_key(&b);
     drop(live);
     if both_live {
         panic!(

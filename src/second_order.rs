@@ -32,6 +32,11 @@ impl Sweeps {
             * size_of::<f64>()
     }
 
+    /// The bytes of the buffers in use by the last sweep.
+    pub(crate) fn used_bytes(&self) -> usize {
+        (self.tangents.len() + self.adjoints.len() + self.adjoint_tangents.len()) * size_of::<f64>()
+    }
+
     /// Sets the tangents of `inputs` to `direction` and runs both sweeps from node `y`.
     pub(crate) fn run(
         &mut self,

@@ -228,6 +228,17 @@ impl Storage {
             + self.calls.capacity() * size_of::<CustomCall>()
     }
 
+    /// The bytes of memory in use by what is recorded, and by the adjoints of the last
+    /// backward sweep: the part of [`held_bytes`](Self::held_bytes) that the recording
+    /// would need again.
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.edges.len() * (size_of::<u32>() + size_of::<f64>())
+            + self.spare_adjoints.len() * size_of::<f64>()
+            + self.annotations.len() * size_of::<(&'static str, f64)>()
+            + self.curvature.len() * size_of::<Curvature>()
+            + self.calls.len() * size_of::<CustomCall>()
+    }
+
     /// Recorded nodes, the sink not counted.
     pub(crate) fn len(&self) -> usize {
         self.nodes as usize - 1

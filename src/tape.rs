@@ -220,6 +220,12 @@ impl Tape {
         self.slot.with(|storage| storage.held_bytes())
     }
 
+    /// The bytes of [`held_bytes`](Self::held_bytes) in use by the recording and the last
+    /// backward sweep.
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.slot.with(|storage| storage.used_bytes())
+    }
+
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

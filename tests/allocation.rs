@@ -115,3 +115,40 @@ fn a_large_driver_call_gives_its_memory_back_to_the_next_small_one() {
         "after a small call: {after_small} bytes held"
     );
 }
+
+/// A loop of large calls whose memory is mostly inputs and adjoints, not edges, keeps its
+/// memory too (the release compares what a call used with what is held, buffers
+/// included): the review's two loops.
+#[test]
+fn large_calls_in_a_loop_reuse_their_memory() {
+    let x = vec![1.0; 2_000_000];
+    let mut gradient = vec![0.0; x.len()];
+    for call in 0..3 {
+        let started = allocations();
+        tapegrad::gradient_into(|x| x[0] * x[1], &x, &mut gradient);
+        if call > 0 {
+            assert_eq!(allocations() - started, 0, "call {call} of gradient_into");
+        }
+    }
+    #[cfg(feature = "nalgebra")]
+    {
+        use nalgebra::DVector;
+        let n = 200_000;
+        let x = DVector::from_element(n, 0.5);
+        let v = DVector::from_element(n, 1.0);
+        let f = |x: &DVector<Var<'static>>| x.iter().map(|&xi| xi.sin() * xi).sum::<Var<'static>>();
+        for call in 0..3 {
+            let started = allocations();
+            let (_, gradient, hv) = tapegrad::hvp(f, &x, &v);
+            drop((gradient, hv));
+            if call > 0 {
+                // The two result vectors, nothing for the tape.
+                assert!(
+                    allocations() - started <= 4,
+                    "call {call} of hvp: {}",
+                    allocations() - started
+                );
+            }
+        }
+    }
+}

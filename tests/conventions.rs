@@ -372,6 +372,42 @@ fn remainder_partial_uses_the_quotient_of_the_value() {
 }
 
 #[test]
+fn remainder_partial_at_quotients_where_the_division_rounds_past_a_half() {
+    // 1e16 / 3 rounds to 3333333333333333.5; the remainder 1 used q = 3333333333333333.
+    let (value, _, dy) = partials(1e16, 3.0, |x, y| x % y);
+    assert_eq!(value, 1.0);
+    assert_eq!(dy, -3_333_333_333_333_333.0);
+    let (_, _, dy) = partials(-1e16, 3.0, |x, y| x % y);
+    assert_eq!(dy, 3_333_333_333_333_333.0);
+}
+
+#[test]
+fn atan2_and_hypot_partials_at_infinity_are_their_limits() {
+    for (y, x) in [
+        (0.0, f64::INFINITY),
+        (1.0, f64::INFINITY),
+        (f64::INFINITY, 1.0),
+    ] {
+        let (_, dy, dx) = partials(y, x, |y, x| y.atan2(x));
+        assert_eq!((dy, dx), (0.0, 0.0), "atan2({y}, {x})");
+    }
+    assert_eq!(
+        partials(f64::INFINITY, 1.0, |x, y| x.hypot(y)),
+        (f64::INFINITY, 1.0, 0.0)
+    );
+    assert_eq!(
+        partials(2.0, f64::NEG_INFINITY, |x, y| x.hypot(y)),
+        (f64::INFINITY, 0.0, -1.0)
+    );
+    // NaN stays NaN.
+    assert!(
+        partials(f64::NAN, f64::INFINITY, |y, x| y.atan2(x))
+            .1
+            .is_nan()
+    );
+}
+
+#[test]
 fn atan2_partials_are_exact_where_the_arithmetic_is() {
     assert_eq!(
         partials(1.0, 1.0, |y, x| y.atan2(x)),

@@ -412,3 +412,23 @@ fn the_caption_is_escaped_in_dot_and_svg_and_fits() {
     assert!(!plain.to_dot().contains("graph ["));
     assert!(!plain.to_svg().contains("<title>"));
 }
+
+#[test]
+fn huge_values_and_noncharacters_stay_drawable() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(1e300);
+    let y = x * 2.0;
+    let grads = tape.backward(y);
+    let graph = tape
+        .graph(y)
+        .unwrap()
+        .gradients(&grads)
+        .caption("odd \u{FFFF} and \u{FFFE} characters");
+    let svg = graph.to_svg();
+    assert!(svg.contains("data 2.0000e300"), "{svg}");
+    assert!(!svg.contains('\u{FFFF}') && !svg.contains('\u{FFFE}'));
+    assert!(svg.contains('\u{FFFD}'));
+    // The box stays narrow: no 300-digit number.
+    assert!(svg.len() < 5_000, "{}", svg.len());
+}

@@ -298,3 +298,33 @@ fn operations_that_return_an_operand_catch_a_stale_var() {
         assert!(message.contains("cleared or dropped"), "{name}: {message}");
     }
 }
+
+#[cfg(feature = "nalgebra")]
+#[test]
+fn nalgebras_clamp_checks_its_tapes_too() {
+    use nalgebra::RealField;
+    let first: &'static Tape = Box::leak(Box::new(Tape::new()));
+    let second: &'static Tape = Box::leak(Box::new(Tape::new()));
+    let (a, b) = (first.var(0.5), second.var(0.75));
+    let message = panic_message(|| {
+        let _ = RealField::clamp(a, b, Var::constant(10.0));
+    });
+    assert!(message.contains("two different Tapes"), "{message}");
+    let stale = stale_var();
+    let message = panic_message(|| {
+        let _ = RealField::clamp(stale, Var::constant(0.0), Var::constant(10.0));
+    });
+    assert!(message.contains("cleared or dropped"), "{message}");
+}
+
+#[test]
+fn labelling_a_graph_with_a_var_of_another_tape_panics() {
+    let mut tape = Tape::new();
+    tape.record_graph(true);
+    let x = tape.var(1.0);
+    let graph = tape.graph(x * 2.0).unwrap();
+    let other = Tape::new();
+    let y = other.var(1.0);
+    let message = panic_message(|| drop(graph.label(y, "y")));
+    assert!(message.contains("two different Tapes"), "{message}");
+}

@@ -405,8 +405,9 @@ pub fn decision_boundary_svg(
         layers.join(", ")
     );
     let subtitle = format!(
-        "after {steps} SGD steps: training accuracy {:.0}% ({right} of {} points \
+        "after {steps} SGD step{}: training accuracy {:.0}% ({right} of {} points \
          classified correctly)",
+        if steps == 1 { "" } else { "s" },
         100.0 * right / data.len() as f64,
         data.len()
     );
@@ -553,6 +554,10 @@ pub fn parse_args(
 /// Trains, prints what happens, and writes the pictures.
 pub fn run(options: &Options) -> Result<Training, String> {
     let steps = options.steps;
+    // The folder first, so that a bad --out fails before the training, not after.
+    let out = &options.out;
+    fs::create_dir_all(out)
+        .map_err(|error| format!("cannot create the folder {}: {error}", out.display()))?;
     println!(
         "two moons: {POINTS} points; MLP(2, {LAYERS:?}) with {} parameters",
         MLP::new(2, &LAYERS).parameters().len()
@@ -568,16 +573,15 @@ pub fn run(options: &Options) -> Result<Training, String> {
     let mut times = training.step_times.clone();
     times.sort();
     let total: Duration = times.iter().sum();
+    // The middle time, or the mean of the two middle ones.
+    let median = (times[(steps - 1) / 2] + times[steps / 2]) / 2;
     println!(
         "time per step: median {:.3} ms, mean {:.3} ms (forward over {POINTS} points, loss, \
          backward sweep, SGD update)",
-        times[steps / 2].as_secs_f64() * 1e3,
+        median.as_secs_f64() * 1e3,
         total.as_secs_f64() * 1e3 / steps as f64
     );
 
-    let out = &options.out;
-    fs::create_dir_all(out)
-        .map_err(|error| format!("cannot create the folder {}: {error}", out.display()))?;
     let boundary = out.join("decision_boundary.svg");
     let picture = decision_boundary_svg(&training.model, &training.data, steps)
         .map_err(|error| format!("cannot draw the decision boundary: {error}"))?;

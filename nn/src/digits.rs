@@ -160,9 +160,9 @@ pub enum DigitsErrorKind {
 impl fmt::Display for DigitsErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DigitsErrorKind::Io(error) => write!(f, "{error}"),
+            DigitsErrorKind::Io(error) => write!(f, "could not read the data: {error}"),
             DigitsErrorKind::GzipDisabled => f.write_str(
-                "the file is gzip-compressed: build tapegrad with the `gzip` feature, \
+                "the file is gzip-compressed: build tapegrad-nn with its `gzip` feature, \
                  or decompress it first (gunzip)",
             ),
             DigitsErrorKind::Malformed { line, detail } => write!(f, "line {line}: {detail}"),

@@ -288,14 +288,14 @@ pub enum IdxErrorKind {
 impl fmt::Display for IdxErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IdxErrorKind::Io(error) => write!(f, "{error}"),
+            IdxErrorKind::Io(error) => write!(f, "could not read the data: {error}"),
             IdxErrorKind::Truncated {
                 section,
                 expected,
                 found,
             } => write!(
                 f,
-                "truncated IDX file: the {section} need {expected} bytes, only {found} are there"
+                "truncated IDX file: {expected} bytes of {section} expected, only {found} are there"
             ),
             IdxErrorKind::BadMagic { found } => write!(
                 f,
@@ -317,7 +317,7 @@ impl fmt::Display for IdxErrorKind {
                 write!(f, "IDX dimensions do not match: {detail}")
             }
             IdxErrorKind::GzipDisabled => f.write_str(
-                "the file is gzip-compressed: build tapegrad with the `gzip` feature, \
+                "the file is gzip-compressed: build tapegrad-nn with its `gzip` feature, \
                  or decompress it first (gunzip)",
             ),
             IdxErrorKind::TooLarge { claimed, limit } => write!(

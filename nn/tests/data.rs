@@ -532,7 +532,7 @@ fn messages_say_what_is_wrong() {
     let message = |bytes: Vec<u8>| read_idx(bytes.as_slice()).unwrap_err().to_string();
     assert_eq!(
         message(idx_file(0x08, &[2, 2], &[1, 2, 3])),
-        "truncated IDX file: the data need 4 bytes, only 3 are there"
+        "truncated IDX file: 4 bytes of data expected, only 3 are there"
     );
     assert!(message(vec![7, 7, 8, 1]).contains("not an IDX file"));
     assert!(message(idx_file(0x0A, &[1], &[0])).contains("0x0A"));
