@@ -7,7 +7,8 @@
 // | storage         | edges.rs, storage.rs                   | the flat arrays of edges; the one walk over them        |
 // | registry        | registry.rs                            | the tapes alive on each thread; generations            |
 // | recording       | var.rs                                 | `Var`, its check against a tape, the recording helpers |
-// | operations      | ops.rs, math.rs, float.rs              | the value and local partials of each operation         |
+// | operations      | ops.rs, math.rs, float.rs, special.rs, | the value and local partials of each operation; the    |
+// |                 | special/polygamma.rs, special/beta.rs  | `Special` functions (erf, the gamma family, ln B)      |
 // | tape and sweeps | tape.rs, gradients.rs, numerics.rs,    | `Tape`, the backward sweep and its checked form, the   |
 // |                 | second_order.rs                        | second-order sweeps                                    |
 // | drivers         | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`               |
@@ -58,6 +59,8 @@
 //! - [`Tape`], [`Var`], [`Gradients`]: the engine.
 //! - [`gradient`], [`gradient_into`], and with the `nalgebra` feature `jacobian`,
 //!   `hessian` (exact, forward over reverse) and `hvp`: one-call drivers.
+//! - [`Special`]: `erf`, `erfc`, `ln_gamma`, `gamma`, `digamma`, `trigamma` and `ln_beta`
+//!   for generic code, on `f64`, `f32` and [`Var`].
 //! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
 //!
 //! # nalgebra
@@ -144,6 +147,7 @@ mod numerics;
 mod ops;
 #[cfg(feature = "nalgebra")]
 mod second_order;
+mod special;
 mod storage;
 mod tape;
 mod var;
@@ -153,6 +157,7 @@ pub use drivers::{gradient, gradient_into};
 pub use drivers::{hessian, hvp, jacobian};
 pub use gradients::Gradients;
 pub use numerics::{NumericsError, SkippedPartial};
+pub use special::Special;
 pub use tape::Tape;
 pub use var::Var;
 
