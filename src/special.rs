@@ -13,7 +13,7 @@
 //!
 //! # Where the values come from
 //!
-//! The `libm` crate (the Rust port of musl's libm, itself FreeBSD's msun) gives `erf`,
+//! The `libm` crate (the Rust port of musl's libm) gives `erf`,
 //! `erfc`, `ln Γ` and `Γ` within 8e-16 relative of 50-digit mpmath references over
 //! their domains (4e-15 where `ln |Γ|` nears its roots on the negative axis). No
 //! maintained crate measured gives ψ, ψ₁, ψ₂ and ψ₃ within 1e-13 (statrs', special's
