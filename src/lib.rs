@@ -7,8 +7,9 @@
 // | storage         | edges.rs, storage.rs                   | the flat arrays of edges; the one walk over them        |
 // | registry        | registry.rs                            | the tapes alive on each thread; generations            |
 // | recording       | var.rs                                 | `Var`, its check against a tape, the recording helpers |
-// | operations      | ops.rs, math.rs, float.rs, custom.rs   | the value and local partials of each operation, and    |
-// |                 |                                        | users' own rules                                       |
+// | operations      | ops.rs, math.rs, float.rs, special.rs, | the value and local partials of each operation; the    |
+// |                 | special/polygamma.rs, special/beta.rs, | `Special` functions (erf, the gamma family, ln B);     |
+// |                 | custom.rs                              | users' own rules                                       |
 // | tape and sweeps | tape.rs, gradients.rs, numerics.rs,    | `Tape`, the backward sweep and its checked form, the   |
 // |                 | second_order.rs                        | second-order sweeps                                    |
 // | drivers         | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`               |
@@ -63,6 +64,8 @@
 //!   derivative rules, scalar or vector.
 //! - [`Tape::backward_checked`] and [`Tape::check_numerics`]: where an infinite or NaN
 //!   partial was skipped.
+//! - [`Special`]: `erf`, `erfc`, `ln_gamma`, `gamma`, `digamma`, `trigamma` and `ln_beta`
+//!   for generic code, on `f64`, `f32` and [`Var`].
 //! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
 //!
 //! # nalgebra
@@ -150,6 +153,7 @@ mod numerics;
 mod ops;
 #[cfg(feature = "nalgebra")]
 mod second_order;
+mod special;
 mod storage;
 mod tape;
 mod var;
@@ -159,6 +163,7 @@ pub use drivers::{gradient, gradient_into};
 pub use drivers::{hessian, hvp, jacobian};
 pub use gradients::Gradients;
 pub use numerics::{NumericsError, SkippedPartial};
+pub use special::Special;
 pub use tape::Tape;
 pub use var::Var;
 
