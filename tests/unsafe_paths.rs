@@ -1,4 +1,4 @@
-//! Every path through the crate's `unsafe` code (`src/active.rs`: the thread-local
+//! Every path through the crate's `unsafe` code (`src/registry.rs`: the thread-local
 //! pointers to tapes; `src/edges.rs`: the unchecked writes of the recording fast path),
 //! small enough to run under Miri:
 //!
@@ -6,7 +6,8 @@
 //! cargo +nightly miri test -p tapegrad --all-features --test unsafe_paths
 //! ```
 //!
-//! `.ci/run` does that where a nightly toolchain with Miri can be installed, under both
+//! `.ci/run` does that (with the unit tests of `registry`, `edges` and `storage`) where a
+//! nightly toolchain with Miri can be installed, under both
 //! Stacked and Tree Borrows. Each test also checks its numbers, so that it means
 //! something under plain `cargo test` too.
 
