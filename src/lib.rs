@@ -13,7 +13,8 @@
 // | tape and sweeps | tape.rs, gradients.rs, numerics.rs,    | `Tape`, the backward sweep and its checked form, the   |
 // |                 | second_order.rs                        | second-order sweeps                                    |
 // | drivers         | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`               |
-// | integrations    | nalgebra.rs, graph.rs, graph_svg.rs    | simba and approx traits; pictures of the graph         |
+// | integrations    | nalgebra.rs, graph.rs, graph_svg.rs,   | simba and approx traits; pictures of the graph;        |
+// |                 | linalg/                                | matrix functions with analytic adjoints                |
 //
 // The only `unsafe` code is in edges.rs and registry.rs.
 //
@@ -146,6 +147,8 @@ mod float;
 mod gradients;
 pub mod graph;
 mod graph_svg;
+#[cfg(feature = "nalgebra")]
+pub mod linalg;
 mod math;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
