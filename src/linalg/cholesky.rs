@@ -105,15 +105,15 @@ where
 ///
 /// ```
 /// use nalgebra::{Matrix2, Vector2};
-/// use tapegrad::linalg;
+/// use tapegrad::{Var, linalg};
 ///
-/// // L = [[2, 0], [1, 2]], so L Lᵀ = [[4, 2], [2, 5]]; with b = [8, 9], x = [1.5, 1].
+/// // L = [[2, 0], [1, 2]], so L Lᵀ = [[4, 2], [2, 5]]; with b = [8, 8], x = [1.5, 1].
 /// let (value, gradient) = tapegrad::gradient(
 ///     |v| {
-///         let l = Matrix2::new(v[0], 0.0.into(), v[1], v[2]);
+///         let l = Matrix2::new(v[0], Var::constant(0.0), v[1], v[2]);
 ///         linalg::cholesky_solve(&l, &Vector2::new(v[3], v[4])).unwrap()[0]
 ///     },
-///     &[2.0, 1.0, 2.0, 8.0, 9.0],
+///     &[2.0, 1.0, 2.0, 8.0, 8.0],
 /// );
 /// assert!((value - 1.5).abs() < 1e-15);
 /// // ∂x₀/∂b = first row of Σ⁻¹ = [5, -2] / 16.

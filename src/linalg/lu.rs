@@ -89,7 +89,16 @@ where
 /// ```
 ///
 /// Shapes: `a` is n × n, `b` is n × m, and so is `X`. Mismatched fixed sizes do not
-/// compile.
+/// compile:
+///
+/// ```compile_fail
+/// use nalgebra::{Matrix2, Vector3};
+/// use tapegrad::{Var, linalg};
+///
+/// let a = Matrix2::from_element(Var::constant(1.0));
+/// let b = Vector3::from_element(Var::constant(1.0));
+/// let _ = linalg::solve(&a, &b); // 3 rows for a 2 × 2 A
+/// ```
 ///
 /// # Panics
 ///
