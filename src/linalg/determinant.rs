@@ -9,7 +9,7 @@ use crate::var::Var;
 /// The determinant of the square matrix `a`, recorded as one node whose partials are the
 /// cofactor matrix `adj(A)ᵀ` (`det(A) A⁻ᵀ` where `A` is invertible) — right also where
 /// `A` is singular, where nalgebra's generic `determinant` can miss them (see the
-/// [module docs](self)).
+/// [module docs](crate::linalg)).
 ///
 /// The value is nalgebra's `determinant` of the values (explicit formulas up to 3 × 3,
 /// LU beyond). The cofactors come from an SVD `A = U Σ Vᵀ`: `adj(A)ᵀ = det(U) det(V) U
