@@ -99,7 +99,7 @@ where
 ///
 /// `b` is a vector (`C = U1`) or a matrix of right-hand sides. Recorded as one vector rule
 /// ([`Var::custom_vjp`]) of the lower triangle of `l` and the entries of `b`. With `Σ = L
-/// Lᵀ`, the adjoint of a solve (Giles 2008, section 3.1) gives `B̄ = Σ⁻¹ X̄` and `Σ̄ = -B̄
+/// Lᵀ`, the adjoint of a solve (Giles 2008) gives `B̄ = Σ⁻¹ X̄` and `Σ̄ = -B̄
 /// Xᵀ`, and the product rule `L̄ = (Σ̄ + Σ̄ᵀ) L`, of which the lower triangle is kept: `L̄ =
 /// -tril((B̄ Xᵀ + X B̄ᵀ) L)`.
 ///

@@ -18,7 +18,7 @@ use crate::var::Var;
 /// are. On a second-order tape the local Hessian (the second-order cofactors) comes from
 /// the same SVD: `∂²det/∂A_ij∂A_kl = det(U) det(V) Σ_{a≠c} ∏_{m≠a,c} σ_m (U_ia V_ja U_kc
 /// V_lc - U_ia V_jc U_kc V_la)`, at a cost of O(n⁶) (fine for the small matrices whose
-/// Hessians one forms). Source: Giles 2008, section 3.1, for `det(A) A⁻ᵀ`; the SVD form is
+/// Hessians one forms). Source: Giles 2008 for `det(A) A⁻ᵀ`; the SVD form is
 /// the expansion of `det(Σ + E)` to second order in `E`.
 ///
 /// ```
@@ -179,7 +179,7 @@ impl SvdFactors {
 
 /// The sign of the determinant of the square matrix `a` (1, -1, or 0 if `a` is singular)
 /// and the logarithm of its absolute value, recorded as one node with partials `A⁻ᵀ`
-/// (Giles 2008, section 3.1: `Ā = ȳ A⁻ᵀ`).
+/// (Giles 2008: `Ā = ȳ A⁻ᵀ`).
 ///
 /// Every one of the n² entries is an input: `a` is a general square matrix, not read as
 /// symmetric. The value comes from nalgebra's LU of the values, as `Σ ln |U_ii|`, so it

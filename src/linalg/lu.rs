@@ -12,7 +12,7 @@ use crate::var::Var;
 /// pivot in nalgebra's LU with partial pivoting, as `try_inverse` decides).
 ///
 /// Recorded as one vector rule ([`Var::custom_vjp`]) with the adjoint `Ā = -A⁻ᵀ Ȳ A⁻ᵀ`
-/// (Giles 2008, section 3.1): n² outputs and one callback on the tape, where nalgebra's
+/// (Giles 2008): n² outputs and one callback on the tape, where nalgebra's
 /// generic `try_inverse` on Vars records O(n³) nodes.
 ///
 /// ```
@@ -66,8 +66,8 @@ where
 /// values, or `None` if `A` is singular (an exactly zero pivot, as `LU::solve` decides).
 ///
 /// `b` is a vector (`C = U1`) or a matrix of right-hand sides. Recorded as one vector rule
-/// ([`Var::custom_vjp`]) with the adjoint `B̄ = A⁻ᵀ X̄`, `Ā = -B̄ Xᵀ` (Giles 2008, section
-/// 3.1); the callback solves with `Aᵀ = Uᵀ Lᵀ P` from the factors of the forward solve.
+/// ([`Var::custom_vjp`]) with the adjoint `B̄ = A⁻ᵀ X̄`, `Ā = -B̄ Xᵀ` (Giles 2008);
+/// the callback solves with `Aᵀ = Uᵀ Lᵀ P` from the factors of the forward solve.
 ///
 /// ```
 /// use nalgebra::{Matrix2, Vector2};
