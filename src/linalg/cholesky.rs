@@ -15,7 +15,7 @@ use crate::var::Var;
 ///
 /// Recorded as one vector rule ([`Var::custom_vjp`]) of the n(n + 1)/2 entries of the
 /// lower triangle, to the n(n + 1)/2 entries of `L` (the upper triangle of the result is
-/// constant zeros). Its adjoint is that of Murray (2016, equation 10) and of JAX's
+/// constant zeros). Its adjoint is that of Murray (2016) and of JAX's
 /// Cholesky JVP `L̇ = L Φ(L⁻¹ Ȧ L⁻ᵀ)`, transposed: with `Φ(X)` the lower triangle of `X`
 /// with its diagonal halved, `S = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹`, and since an entry `A_ij` below the
 /// diagonal stands for both `A_ij` and `A_ji`, `Ā_ij = S_ij + S_ji` below the diagonal

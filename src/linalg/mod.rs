@@ -5,10 +5,10 @@
 //! | function           | result                          | adjoint (reverse mode)                                    | source                      | second order |
 //! |--------------------|---------------------------------|-----------------------------------------------------------|-----------------------------|--------------|
 //! | [`det`]            | `det A`                         | `Ā = ȳ adj(A)ᵀ`, the cofactor matrix, from an SVD          | Giles 2008; adjugate from the SVD | exact |
-//! | [`log_det`]        | `(sign, ln │det A│)`            | `Ā = ȳ A⁻ᵀ`                                               | Giles 2008                  | exact        |
+//! | [`log_det`]        | `(sign, ln abs(det A))`          | `Ā = ȳ A⁻ᵀ`                                               | Giles 2008                  | exact        |
 //! | [`inverse`]        | `A⁻¹`, `None` if singular       | `Ā = -A⁻ᵀ Ȳ A⁻ᵀ`                                          | Giles 2008                  | panics       |
 //! | [`solve`]          | `X = A⁻¹ B` (LU), or `None`     | `B̄ = A⁻ᵀ X̄`, `Ā = -B̄ Xᵀ`                                 | Giles 2008                  | panics       |
-//! | [`cholesky`]       | lower `L`, `L Lᵀ = A`, or `None` | `S = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹`, `Ā = tril(S + Sᵀ)` (diagonal `Sᵢᵢ`) | Murray 2016 eq. 10; JAX's Cholesky JVP | panics |
+//! | [`cholesky`]       | lower `L`, `L Lᵀ = A`, or `None` | `S = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹`, `Ā = tril(S + Sᵀ)` (diagonal `Sᵢᵢ`) | Murray 2016; JAX's Cholesky JVP | panics |
 //! | [`cholesky_solve`] | `X = (L Lᵀ)⁻¹ B`, or `None`     | `B̄ = (L Lᵀ)⁻¹ X̄`, `L̄ = -tril((B̄ Xᵀ + X B̄ᵀ) L)`            | Giles 2008 and the product rule | panics |
 //!
 //! `Φ(X)` is the lower triangle of `X` with its diagonal halved; `tril` keeps the lower
@@ -16,10 +16,9 @@
 //!
 //! Sources: M. B. Giles, "Collected matrix derivative results for forward and reverse
 //! mode algorithmic differentiation" (2008), its elementary results for the determinant,
-//! the inverse and the inverse product `A⁻¹ B`;
-//! I. Murray, "Differentiation of the Cholesky decomposition" (2016), equation 10, the
-//! rule behind JAX's `cholesky` JVP (`jax/_src/lax/linalg.py`,
-//! `L̇ = L Φ(L⁻¹ Σ̇ L⁻ᵀ)`), transposed here.
+//! the inverse and the inverse product `A⁻¹ B`; I. Murray, "Differentiation of the
+//! Cholesky decomposition" (2016), whose forward rule `L̇ = L Φ(L⁻¹ Σ̇ L⁻ᵀ)` is also the
+//! one of JAX's `cholesky` JVP (`jax/_src/lax/linalg.py`), transposed here.
 //!
 //! Every function takes nalgebra matrices of `Var<'static>` (the Vars that
 //! [`gradient`](crate::gradient), [`jacobian`](crate::jacobian) and
