@@ -13,7 +13,8 @@
 // | tape and sweeps | tape.rs, gradients.rs, numerics.rs,    | `Tape`, the backward sweep and its checked form, the   |
 // |                 | second_order.rs                        | second-order sweeps                                    |
 // | drivers         | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`               |
-// | integrations    | nalgebra.rs, graph.rs, graph_svg.rs    | simba and approx traits; pictures of the graph         |
+// | integrations    | nalgebra.rs, graph.rs, graph_svg.rs,   | simba and approx traits; pictures of the graph;        |
+// |                 | linalg/                                | matrix functions with analytic adjoints                |
 //
 // The only `unsafe` code is in edges.rs and registry.rs.
 //
@@ -67,6 +68,10 @@
 //! - [`Special`]: `erf`, `erfc`, `ln_gamma`, `gamma`, `digamma`, `trigamma` and `ln_beta`
 //!   for generic code, on `f64`, `f32` and [`Var`].
 //! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
+//! - With the `nalgebra` feature, `linalg`: `det`, `log_det`, `inverse`, `solve`,
+//!   `cholesky` and `cholesky_solve` on matrices of Vars, each recorded with its analytic
+//!   adjoint — right where nalgebra's generic code takes exact-zero shortcuts, and O(n²)
+//!   on the tape.
 //!
 //! # nalgebra
 //!
@@ -146,6 +151,8 @@ mod float;
 mod gradients;
 pub mod graph;
 mod graph_svg;
+#[cfg(feature = "nalgebra")]
+pub mod linalg;
 mod math;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;

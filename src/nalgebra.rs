@@ -58,7 +58,9 @@
 //!   matrices, so its gradient need not be the limit of the gradients nearby: the
 //!   determinant of a singular 4 × 4 matrix with a zero column can get gradient 0 where
 //!   its cofactor matrix is not 0. `Matrix3::determinant` and the other explicit
-//!   small-size formulas have no such branch.
+//!   small-size formulas have no such branch. [`linalg::det`](crate::linalg::det) gives
+//!   the cofactors there; the [`linalg`](crate::linalg) module docs list the other
+//!   exact-zero shortcuts and the functions that avoid them.
 //! - `norm()` is `√(x·x)`: at the zero vector `√` has derivative `+inf` and the chain rule
 //!   gives `+inf · 0 = NaN`, as it would on `f64`.
 //!
