@@ -146,6 +146,8 @@ mod float;
 mod gradients;
 pub mod graph;
 mod graph_svg;
+#[cfg(feature = "nalgebra")]
+pub mod linalg;
 mod math;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
