@@ -8,31 +8,8 @@
 //! | [`symmetric_eigen`] | `(λ, V)`, λ ascending | `Ā = V (diag(λ̄) + sym(F ∘ Vᵀ V̄)) Vᵀ`, `F_ij = 1/(λ_j − λ_i)` |
 //! | [`svd`]             | `(U, σ, Vᵀ)`, σ descending | Townsend (2016), with both projection terms              |
 //!
-//! # Repeated eigenvalues and singular values
-//!
-//! Both adjoints divide by the gaps `λ_j − λ_i` (`σ_j² − σ_i²`). Where a gap is 0 the
-//! eigenvectors (singular vectors) of that pair are not unique, and a function of them
-//! has no derivative unless it does not depend on the choice of basis inside the
-//! repeated eigenspace. For such a function the term of the pair is a limit `0/0`, and
-//! its value depends on how the function uses the eigenvalues: the adjoints `λ̄` and `V̄`
-//! that the rule receives do not determine it, so no one rule is right for all such
-//! functions. The rule here gives the exact derivative for the two kinds that matter
-//! most,
-//!
-//! - functions of the eigenvalues (singular values) alone, such as `Σ f(λ_i)`, whose `V̄`
-//!   is 0, and
-//! - the recomposition `V diag(λ) Vᵀ` (`U diag(σ) Vᵀ`) and anything computed from it,
-//!
-//! and is finite everywhere. For a pair `i ≠ j` with `|λ_i − λ_j| ≤ 10⁻¹⁰ max |λ|`, the
-//! term `(G_ij − G_ji)/(2(λ_j − λ_i))` of `sym(F ∘ G)`, `G = Vᵀ V̄`, is replaced by
-//! `(G_ij + G_ji)/(2(λ_i + λ_j))`, and by 0 when `λ_i + λ_j = 0`. For the recomposition
-//! both are `(Vᵀ R̄ V)_ij` exactly (with `R̄` the symmetric part of the recomposition's
-//! adjoint), so the derivative is continuous across the threshold; pairs whose gap is
-//! lost to rounding are caught by it. The same holds, term by term, for [`svd`]. What is
-//! left out: other matrix functions `V diag(h(λ)) Vᵀ` at a repeated eigenvalue (the rule
-//! gives `h(λ)/λ` where the derivative has `h'(λ)`), and the recomposition at a repeated
-//! eigenvalue 0 (repeated singular value 0), whose `V̄` carries no information about
-//! that eigenspace. JAX and PyTorch give NaN at every repeated eigenvalue.
+//! What the adjoints do at repeated eigenvalues and singular values is told in
+//! [`symmetric_eigen`]'s documentation, under "Repeated eigenvalues".
 
 use nalgebra::{
     DMatrix, DVector, DefaultAllocator, Dim, DimMin, DimMinimum, Dyn, Matrix, OMatrix, OVector,
@@ -55,8 +32,9 @@ const MAX_ITERATIONS: usize = 10_000;
 
 /// The eigenvalues, in ascending order, and the orthonormal eigenvectors (the columns of
 /// `V`) of the symmetric part `(A + Aᵀ)/2` of the square matrix `a`, recorded as one rule
-/// with the adjoint of Giles (2008, §3.1) as JAX's `eigh` and PyTorch's `linalg.eigh`
-/// use it:
+/// with the adjoint of Giles, "Collected matrix derivative results for forward and
+/// reverse mode algorithmic differentiation" (2008, eigenvalues and eigenvectors; `U⁻ᵀ =
+/// V` for a symmetric matrix), as JAX's `eigh` and PyTorch's `linalg.eigh` use it:
 ///
 /// `Ā = V (diag(λ̄) + sym(F ∘ (Vᵀ V̄))) Vᵀ`, `F_ij = 1/(λ_j − λ_i)` off the diagonal,
 ///
@@ -95,8 +73,29 @@ const MAX_ITERATIONS: usize = 10_000;
 ///
 /// # Repeated eigenvalues
 ///
-/// Exact for functions of the eigenvalues alone and for the recomposition (except at a
-/// repeated eigenvalue 0); see [the module's notes](self#repeated-eigenvalues-and-singular-values).
+/// Both adjoints divide by the gaps `λ_j − λ_i` (`σ_j² − σ_i²`). Where a gap is 0 the
+/// eigenvectors (singular vectors) of that pair are not unique, and a function of them
+/// has no derivative unless it does not depend on the choice of basis inside the
+/// repeated eigenspace. For such a function the term of the pair is a limit `0/0`, and
+/// its value depends on how the function uses the eigenvalues: the adjoints `λ̄` and `V̄`
+/// that the rule receives do not determine it, so no one rule is right for all such
+/// functions. The rule here gives the exact derivative for the two kinds that matter
+/// most,
+///
+/// - functions of the eigenvalues (singular values) alone, such as `Σ f(λ_i)`, whose `V̄`
+///   is 0, and
+/// - the recomposition `V diag(λ) Vᵀ` (`U diag(σ) Vᵀ`) and anything computed from it,
+///
+/// and is finite everywhere. For a pair `i ≠ j` with `|λ_i − λ_j| ≤ 10⁻¹⁰ max |λ|`, the
+/// term `(G_ij − G_ji)/(2(λ_j − λ_i))` of `sym(F ∘ G)`, `G = Vᵀ V̄`, is replaced by
+/// `(G_ij + G_ji)/(2(λ_i + λ_j))`, and by 0 when `λ_i + λ_j = 0`. For the recomposition
+/// both are `(Vᵀ R̄ V)_ij` exactly (with `R̄` the symmetric part of the recomposition's
+/// adjoint), so the derivative is continuous across the threshold; pairs whose gap is
+/// lost to rounding are caught by it. The same holds, term by term, for [`svd`]. What is
+/// left out: other matrix functions `V diag(h(λ)) Vᵀ` at a repeated eigenvalue (the rule
+/// gives `h(λ)/λ` where the derivative has `h'(λ)`), and the recomposition at a repeated
+/// eigenvalue 0 (repeated singular value 0), whose `V̄` carries no information about
+/// that eigenspace. JAX and PyTorch give NaN at every repeated eigenvalue.
 ///
 /// # Panics
 ///
@@ -207,8 +206,10 @@ fn eigen_adjoint(
 /// singular value's subspaces, are nalgebra's; a function that depends on them has no
 /// derivative (the result is then finite but arbitrary). Functions of the singular
 /// values alone and the recomposition `U diag(σ) Vᵀ` get their exact derivative at
-/// repeated singular values too (see [the module's
-/// notes](self#repeated-eigenvalues-and-singular-values)). Every term that divides by a
+/// repeated singular values too, by the rule told under "Repeated eigenvalues" in
+/// [`symmetric_eigen`], applied to the pair terms `(a + b)/(2(σ_j − σ_i))` below with `a =
+/// J_ij − J_ji`, `b = K_ij − K_ji`, whose limit for the recomposition is `(J_ij + J_ji +
+/// K_ij + K_ji)/(2(σ_i + σ_j))`. Every term that divides by a
 /// singular value that is exactly 0 (`Σ⁻¹` and the pair terms of `1/(σ_i + σ_j)` with
 /// `σ_i = σ_j = 0`) is dropped; so at a rank-deficient matrix, functions of `σ` stay
 /// exact (where they are differentiable: `σ_i` itself is not at `σ_i = 0`), while the
