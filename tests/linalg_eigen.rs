@@ -673,6 +673,12 @@ fn non_finite_input_gives_nan() {
 }
 
 #[test]
+#[should_panic(expected = "must be square, but it is 2 × 3")]
+fn symmetric_eigen_of_a_non_square_matrix_panics() {
+    let _ = tapegrad::gradient(|x| symmetric_eigen(&var_matrix(2, 3, x)).0[0], &[1.0; 6]);
+}
+
+#[test]
 #[should_panic(expected = "custom_vjp has no second derivatives")]
 fn hessian_through_symmetric_eigen_panics() {
     let _ = tapegrad::hessian(

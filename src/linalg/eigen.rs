@@ -99,9 +99,10 @@ const MAX_ITERATIONS: usize = 10_000;
 ///
 /// # Panics
 ///
-/// If the entries of `a` belong to different tapes; on a second-order tape (inside
-/// [`hessian`](crate::hessian) or [`hvp`](crate::hvp)), as the rule has no second
-/// derivatives. An input with a NaN or infinite entry gives NaN eigenvalues,
+/// If `a` is a dynamic matrix that is not square; if the entries of `a` belong to
+/// different tapes; on a second-order tape (inside [`hessian`](crate::hessian) or
+/// [`hvp`](crate::hvp)), as the rule has no second derivatives. An input with a NaN or
+/// infinite entry gives NaN eigenvalues,
 /// eigenvectors and gradients.
 pub fn symmetric_eigen<D, S>(
     a: &Matrix<Var<'static>, D, D, S>,
@@ -113,6 +114,12 @@ where
 {
     let (dim, _) = a.shape_generic();
     let n = dim.value();
+    assert_eq!(
+        a.ncols(),
+        n,
+        "tapegrad::linalg::symmetric_eigen: the matrix must be square, but it is {n} × {}",
+        a.ncols()
+    );
     let inputs: Vec<Var<'static>> = a.iter().copied().collect();
     let matrix = DMatrix::from_iterator(n, n, inputs.iter().map(|x| x.value()));
     let decomposition = (n > 0 && matrix.iter().all(|x| x.is_finite()))
