@@ -69,9 +69,10 @@
 //!   for generic code, on `f64`, `f32` and [`Var`].
 //! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
 //! - With the `nalgebra` feature, `linalg`: `det`, `log_det`, `inverse`, `solve`,
-//!   `cholesky` and `cholesky_solve` on matrices of Vars, each recorded with its analytic
-//!   adjoint — right where nalgebra's generic code takes exact-zero shortcuts, and O(n²)
-//!   on the tape.
+//!   `cholesky`, `cholesky_solve`, `symmetric_eigen`, `svd` and the rotation maps
+//!   `rotation_from_scaled_axis` and `scaled_axis` on matrices of Vars, each recorded with
+//!   its analytic adjoint — right where nalgebra's generic code takes exact-zero
+//!   shortcuts, and O(n²) on the tape.
 //!
 //! # nalgebra
 //!

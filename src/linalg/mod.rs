@@ -10,11 +10,15 @@
 //! | [`solve`]          | `X = A⁻¹ B` (LU), or `None`     | `B̄ = A⁻ᵀ X̄`, `Ā = -B̄ Xᵀ`                                 | Giles 2008                  | panics       |
 //! | [`cholesky`]       | lower `L`, `L Lᵀ = A`, or `None` | `S = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹`, `Ā = tril(S + Sᵀ)` (diagonal `Sᵢᵢ`) | Murray 2016; JAX's Cholesky JVP | panics |
 //! | [`cholesky_solve`] | `X = (L Lᵀ)⁻¹ B`, or `None`     | `B̄ = (L Lᵀ)⁻¹ X̄`, `L̄ = -tril((B̄ Xᵀ + X B̄ᵀ) L)`            | Giles 2008 and the product rule | panics |
+//! | [`symmetric_eigen`] | `(λ, V)`, `λ` ascending        | `Ā = V (diag(λ̄) + sym(F ∘ VᵀV̄)) Vᵀ`, `F_ij = 1/(λ_j − λ_i)`; ties: see its docs | Giles 2008; JAX `eigh`, PyTorch `linalg.eigh` | panics |
+//! | [`svd`]            | `(U, σ, Vᵀ)`, `σ` descending    | Townsend's: `Ā = U (diag(σ̄) + (F∘(J−Jᵀ))Σ + Σ(F∘(K−Kᵀ))) Vᵀ` plus the projections, `F_ij = 1/(σ_j² − σ_i²)` | Townsend 2016; JAX, PyTorch | panics |
+//! | [`rotation_from_scaled_axis`] | `UnitQuaternion`, `w ≥ 0` | Var arithmetic: `(cos(θ/2), sin(θ/2) v/θ)`, Taylor in `θ²` near 0 | the exponential map | exact |
+//! | [`scaled_axis`]    | `Vector3`                        | Var arithmetic: `2 atan2(abs(q_v), abs(w)) sign(w) q_v/abs(q_v)`, Taylor near 0 | the logarithm map | exact |
 //!
 //! `Φ(X)` is the lower triangle of `X` with its diagonal halved; `tril` keeps the lower
 //! triangle, diagonal included.
 //!
-//! Sources: M. B. Giles, "Collected matrix derivative results for forward and reverse
+//! Sources: J. Townsend, "Differentiating the Singular Value Decomposition" (2016); M. B. Giles, "Collected matrix derivative results for forward and reverse
 //! mode algorithmic differentiation" (2008), its elementary results for the determinant,
 //! the inverse and the inverse product `A⁻¹ B`; I. Murray, "Differentiation of the
 //! Cholesky decomposition" (2016), whose forward rule `L̇ = L Φ(L⁻¹ Σ̇ L⁻ᵀ)` is also the
@@ -60,6 +64,7 @@
 //!   matrix the derivatives of the vectors can be wrong.
 //! - **A small rotation** (`UnitQuaternion::from_scaled_axis` tests `|v|² ≤ ε²`): at
 //!   `v = 0` it returns the identity, whose derivative is 0 instead of `I/2`.
+//!   [`rotation_from_scaled_axis`] is right there.
 //!
 //! The functions here compute their results with the same nalgebra code on `f64`, but
 //! record analytic adjoints, so the branches taken do not reach the derivative: use them
@@ -71,9 +76,10 @@
 //!
 //! [`det`] and [`log_det`] record their local Hessians on a second-order tape (inside
 //! [`hessian`](crate::hessian) or [`hvp`](crate::hvp)), so Hessians through them are
-//! exact; on a first-order tape they record only their n² partials. The other functions
-//! are vector rules ([`Var::custom_vjp`]) and panic on a second-order tape: for a Hessian
-//! through them, run nalgebra's generic code on the Vars instead.
+//! exact; on a first-order tape they record only their n² partials. The rotation maps
+//! are Var arithmetic, exact to any order. The other functions are vector rules
+//! ([`Var::custom_vjp`]) and panic on a second-order tape: for a Hessian through them,
+//! run nalgebra's generic code on the Vars instead.
 
 use nalgebra::{DMatrix, Dim, Matrix, Storage};
 
@@ -82,11 +88,15 @@ use crate::var::{CONSTANT, Var, common_generation};
 
 mod cholesky;
 mod determinant;
+mod eigen;
 mod lu;
+mod rotation;
 
 pub use cholesky::{cholesky, cholesky_solve};
 pub use determinant::{det, log_det};
+pub use eigen::{svd, symmetric_eigen};
 pub use lu::{inverse, solve};
+pub use rotation::{rotation_from_scaled_axis, scaled_axis};
 
 /// How the Vars of a rule are recorded: on no tape, or on a first- or second-order one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
