@@ -146,22 +146,24 @@ mod float;
 mod gradients;
 pub mod graph;
 mod graph_svg;
+pub mod input;
 mod math;
+mod matrix;
+mod modes;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
 mod numerics;
 mod ops;
-#[cfg(feature = "nalgebra")]
 mod second_order;
 mod special;
 mod storage;
 mod tape;
 mod var;
 
-pub use drivers::{gradient, gradient_into};
-#[cfg(feature = "nalgebra")]
-pub use drivers::{hessian, hvp, jacobian};
+pub use drivers::{derivative, gradient, gradient_into, hessian, hvp, jacobian, jvp, vjp};
 pub use gradients::Gradients;
+pub use input::{Input, Output};
+pub use matrix::Matrix;
 pub use numerics::{NumericsError, SkippedPartial};
 pub use special::Special;
 pub use tape::Tape;
