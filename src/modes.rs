@@ -91,6 +91,8 @@ fn run_custom_call_lanes<const L: usize>(
     let known = first..(first + call.outputs as usize).min(adjoints.len());
     let mut output_adjoints = vec![0.0; call.outputs as usize];
     let mut input_adjoints = vec![0.0; call.inputs.len()];
+    // `lane` picks one number of each node's `[f64; L]`, not an element of a slice.
+    #[allow(clippy::needless_range_loop)]
     for lane in 0..L {
         for (out, node) in output_adjoints.iter_mut().zip(known.clone()) {
             *out = adjoints[node][lane];
