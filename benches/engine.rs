@@ -1,5 +1,6 @@
 //! The cost of a gradient next to the cost of the plain `f64` function, in one group per
-//! function: `cargo bench --bench engine` (`-- nary` for the n-ary and custom nodes).
+//! function: `cargo bench --bench engine` (`-- nary` for the n-ary and custom nodes,
+//! `-- jacobian` for the Jacobians of both shapes against hand-written ones).
 //!
 //! Each gradient is timed as a training loop runs it: clear the tape, make the inputs,
 //! record the function, sweep backwards and read the gradient out.
@@ -120,11 +121,79 @@ fn bench_nary(c: &mut Criterion) {
     group.finish();
 }
 
+/// `r_i = sin(Σ_j a_ij x_j)` for a dense row-major `rows × columns` matrix `a`: a
+/// residual whose every row depends on every parameter, written once for any float.
+fn dense_residuals<T: Float>(a: &[f64], columns: usize, x: &[T]) -> Vec<T> {
+    a.chunks(columns)
+        .map(|row| {
+            row.iter()
+                .zip(x)
+                .fold(T::zero(), |sum, (&a, &x)| sum + T::from(a).unwrap() * x)
+                .sin()
+        })
+        .collect()
+}
+
+/// [`dense_residuals`] and its Jacobian `J_ij = cos(s_i) a_ij`, by hand: the baseline.
+fn dense_residuals_by_hand(a: &[f64], columns: usize, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let rows = a.len() / columns;
+    let mut values = Vec::with_capacity(rows);
+    let mut jacobian = vec![0.0; a.len()];
+    for (row, out) in a.chunks(columns).zip(jacobian.chunks_mut(columns)) {
+        let s: f64 = row.iter().zip(x).map(|(a, x)| a * x).sum();
+        values.push(s.sin());
+        let c = s.cos();
+        for (o, a) in out.iter_mut().zip(row) {
+            *o = c * a;
+        }
+    }
+    (values, jacobian)
+}
+
+/// The Jacobians of a 30 000 × 26 residual (forward mode, 8 columns per sweep) and of a
+/// 26 × 30 000 one (reverse mode, 8 rows per sweep), each beside the hand-written
+/// Jacobian of the same function; for the wide one also the Jacobian from one scalar
+/// backward sweep per row, as `jacobian` computed it before vector mode.
+fn bench_jacobian(c: &mut Criterion) {
+    for (rows, columns) in [(30_000, 26), (26, 30_000)] {
+        let scale = 1.0 / (columns as f64).sqrt();
+        let a: Vec<f64> = (0..rows * columns)
+            .map(|k| (2.0 * weyl(k) - 1.0) * scale)
+            .collect();
+        let x: Vec<f64> = (0..columns).map(|k| weyl(k + 7) - 0.5).collect();
+        let shape = format!("{rows}x{columns}");
+        let mut group = c.benchmark_group("jacobian");
+        group.sample_size(10);
+        group.bench_function(BenchmarkId::new("by hand", &shape), |b| {
+            b.iter(|| dense_residuals_by_hand(black_box(&a), columns, black_box(&x)))
+        });
+        group.bench_function(BenchmarkId::new("tapegrad::jacobian", &shape), |b| {
+            b.iter(|| tapegrad::jacobian(|x| dense_residuals(&a, columns, x), black_box(&x)))
+        });
+        if rows < columns {
+            let mut tape = Tape::new();
+            group.bench_function(BenchmarkId::new("backward per row", &shape), |b| {
+                b.iter(|| {
+                    tape.clear();
+                    let inputs = tape.vars(black_box(&x));
+                    let outputs = dense_residuals(&a, columns, &inputs);
+                    let rows: Vec<Vec<f64>> = outputs
+                        .iter()
+                        .map(|&y| tape.backward(y).wrt_all(&inputs))
+                        .collect();
+                    rows
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = bench_rosenbrock, bench_chain, bench_nary
+    targets = bench_rosenbrock, bench_chain, bench_nary, bench_jacobian
 }
 criterion_main!(benches);

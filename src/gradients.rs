@@ -89,14 +89,21 @@ impl Drop for Gradients<'_> {
     }
 }
 
-/// Runs the backward sweep from `y` over the storage of `slot`; `None` if the tape checks
+/// Runs the backward sweep from the `seeds` — each an output and its adjoint, added up
+/// where an output appears twice — over the storage of `slot`; `None` if the tape checks
 /// numerics, which [`backward_checked`] does.
-pub(crate) fn backward<'t>(slot: &'t Slot, y: Var<'t>) -> Option<Gradients<'t>> {
-    let (mut adjoints, generation) = slot.with(|storage| {
-        (!storage.check_numerics).then(|| (seeded_adjoints(storage, y), storage.generation))
+pub(crate) fn backward<'t>(
+    slot: &'t Slot,
+    seeds: impl Iterator<Item = (Var<'t>, f64)> + Clone,
+) -> Option<Gradients<'t>> {
+    let (mut adjoints, last, generation) = slot.with(|storage| {
+        (!storage.check_numerics).then(|| {
+            let (adjoints, last) = seeded_adjoints(storage, seeds);
+            (adjoints, last, storage.generation)
+        })
     })?;
-    if let Some(y) = y.node_on(generation) {
-        sweep(slot, y, &mut adjoints, |_, _, _| {}, |_| {});
+    if let Some(last) = last {
+        sweep(slot, last, &mut adjoints, |_, _, _| {}, |_| {});
     }
     Some(Gradients {
         adjoints,
@@ -106,24 +113,30 @@ pub(crate) fn backward<'t>(slot: &'t Slot, y: Var<'t>) -> Option<Gradients<'t>> 
 }
 
 /// [`backward`], also collecting every edge that the sweep skipped although its partial
-/// was infinite or NaN, in a node that `y` depends on. Kept out of line, so that the
-/// unchecked sweep compiles alone.
+/// was infinite or NaN, in a node that a seeded output depends on. Kept out of line, so
+/// that the unchecked sweep compiles alone.
 #[inline(never)]
 pub(crate) fn backward_checked<'t>(
     slot: &'t Slot,
-    y: Var<'t>,
+    seeds: impl Iterator<Item = (Var<'t>, f64)> + Clone,
 ) -> (Gradients<'t>, Option<NumericsError>) {
-    let (mut adjoints, generation) =
-        slot.with(|storage| (seeded_adjoints(storage, y), storage.generation));
+    let (mut adjoints, last, generation) = slot.with(|storage| {
+        let (adjoints, last) = seeded_adjoints(storage, seeds.clone());
+        (adjoints, last, storage.generation)
+    });
     let mut skipped = Vec::new();
-    if let Some(y) = y.node_on(generation) {
-        // The nodes that y depends on through the graph, whatever the partials: a zero
-        // adjoint elsewhere only means that y does not use the node.
-        let reached = RefCell::new(vec![false; y as usize + 1]);
-        reached.borrow_mut()[y as usize] = true;
+    if let Some(last) = last {
+        // The nodes that the outputs depend on through the graph, whatever the partials:
+        // a zero adjoint elsewhere only means that no output uses the node.
+        let reached = RefCell::new(vec![false; last as usize + 1]);
+        for (y, _) in seeds {
+            if let Some(y) = y.node_on(generation) {
+                reached.borrow_mut()[y as usize] = true;
+            }
+        }
         sweep(
             slot,
-            y,
+            last,
             &mut adjoints,
             |storage, edge, adjoint| {
                 let mut reached = reached.borrow_mut();
@@ -160,16 +173,33 @@ pub(crate) fn backward_checked<'t>(
     (gradients, error)
 }
 
-/// The adjoints before the sweep from `y`: 0 for every node up to `y`, 1 for `y` (none
-/// for a constant `y`), in the buffer that the last dropped [`Gradients`] handed back.
-fn seeded_adjoints(storage: &mut Storage, y: Var<'_>) -> Vec<f64> {
+/// The adjoints before the sweep from the `seeds`, and the last seeded node (`None` if
+/// every seeded output is a constant): 0 for every node up to it, the sum of its seeds
+/// for each output, in the buffer that the last dropped [`Gradients`] handed back.
+///
+/// # Panics
+///
+/// If an output belongs to another tape.
+fn seeded_adjoints<'t>(
+    storage: &mut Storage,
+    seeds: impl Iterator<Item = (Var<'t>, f64)> + Clone,
+) -> (Vec<f64>, Option<u32>) {
     let mut adjoints = std::mem::take(&mut storage.spare_adjoints);
     adjoints.clear();
-    if let Some(y) = y.node_on(storage.generation) {
-        adjoints.resize(y as usize + 1, 0.0);
-        adjoints[y as usize] = 1.0;
+    let generation = storage.generation;
+    let last = seeds
+        .clone()
+        .filter_map(|(y, _)| y.node_on(generation))
+        .max();
+    if let Some(last) = last {
+        adjoints.resize(last as usize + 1, 0.0);
+        for (y, seed) in seeds {
+            if let Some(y) = y.node_on(generation) {
+                adjoints[y as usize] += seed;
+            }
+        }
     }
-    adjoints
+    (adjoints, last)
 }
 
 /// The chain rule from node `last` back to the first node:
@@ -236,8 +266,26 @@ fn run_custom_call(slot: &Slot, call: &CustomCall, adjoints: &mut [f64]) {
     let mut output_adjoints = known.to_vec();
     output_adjoints.resize(call.outputs as usize, 0.0);
     let mut input_adjoints = vec![0.0; call.inputs.len()];
+    call_vjp(slot, call, &output_adjoints, &mut input_adjoints);
+    for (&input, &adjoint) in call.inputs.iter().zip(&input_adjoints) {
+        adjoints[input as usize] += adjoint;
+    }
+}
+
+/// Calls the vector-Jacobian product of `call` with the outputs' adjoints, writing the
+/// inputs' into `input_adjoints` (zeros), with no borrow of the storage held.
+///
+/// # Panics
+///
+/// If the callback records on the tape being swept.
+pub(crate) fn call_vjp(
+    slot: &Slot,
+    call: &CustomCall,
+    output_adjoints: &[f64],
+    input_adjoints: &mut [f64],
+) {
     let recorded = slot.with(|storage| storage.len());
-    (call.vjp)(&output_adjoints, &mut input_adjoints);
+    (call.vjp)(output_adjoints, input_adjoints);
     assert_eq!(
         slot.with(|storage| storage.len()),
         recorded,
@@ -245,7 +293,4 @@ fn run_custom_call(slot: &Slot, call: &CustomCall, adjoints: &mut [f64]) {
          The callback receives and returns plain f64 adjoints; compute them with f64 \
          arithmetic (or on a tape of its own), not with Vars of this tape"
     );
-    for (&input, &adjoint) in call.inputs.iter().zip(&input_adjoints) {
-        adjoints[input as usize] += adjoint;
-    }
 }

@@ -11,8 +11,10 @@
 // |                 | special/polygamma.rs, special/beta.rs, | `Special` functions (erf, the gamma family, ln B);     |
 // |                 | custom.rs                              | users' own rules                                       |
 // | tape and sweeps | tape.rs, gradients.rs, numerics.rs,    | `Tape`, the backward sweep and its checked form, the   |
-// |                 | second_order.rs                        | second-order sweeps                                    |
-// | drivers         | drivers.rs                             | `gradient`, `jacobian`, `hessian`, `hvp`               |
+// |                 | modes.rs, second_order.rs              | sweeps of several lanes (forward and reverse), the     |
+// |                 |                                        | second-order sweeps                                    |
+// | drivers         | drivers.rs, input.rs, matrix.rs        | `gradient`, `derivative`, `jvp`, `vjp`, `jacobian`,    |
+// |                 |                                        | `hessian`, `hvp`; what they take and return            |
 // | integrations    | nalgebra.rs, graph.rs, graph_svg.rs,   | simba and approx traits; pictures of the graph;        |
 // |                 | linalg/                                | matrix functions with analytic adjoints                |
 //
@@ -59,8 +61,11 @@
 //! # What is here
 //!
 //! - [`Tape`], [`Var`], [`Gradients`]: the engine.
-//! - [`gradient`], [`gradient_into`], and with the `nalgebra` feature `jacobian`,
-//!   `hessian` (exact, forward over reverse) and `hvp`: one-call drivers.
+//! - One-call drivers: [`gradient`], [`gradient_into`], [`derivative`], [`jvp`] (forward
+//!   mode), [`vjp`] (reverse mode), [`jacobian`] (picks its mode, 8 directions per
+//!   sweep), [`hessian`] (exact, forward over reverse) and [`hvp`]. All but `gradient`
+//!   take slices, arrays, `Vec`s (of `f64` or `f32`) or nalgebra vectors ([`Input`]).
+//! - [`Tape::backward_with`]: one reverse sweep seeded at several outputs.
 //! - [`Var::custom`], [`Var::custom_with_hessian`] and [`Var::custom_vjp`]: your own
 //!   derivative rules, scalar or vector.
 //! - [`Tape::backward_checked`] and [`Tape::check_numerics`]: where an infinite or NaN
@@ -152,24 +157,26 @@ mod float;
 mod gradients;
 pub mod graph;
 mod graph_svg;
+pub mod input;
 #[cfg(feature = "nalgebra")]
 pub mod linalg;
 mod math;
+mod matrix;
+mod modes;
 #[cfg(feature = "nalgebra")]
 mod nalgebra;
 mod numerics;
 mod ops;
-#[cfg(feature = "nalgebra")]
 mod second_order;
 mod special;
 mod storage;
 mod tape;
 mod var;
 
-pub use drivers::{gradient, gradient_into};
-#[cfg(feature = "nalgebra")]
-pub use drivers::{hessian, hvp, jacobian};
+pub use drivers::{derivative, gradient, gradient_into, hessian, hvp, jacobian, jvp, vjp};
 pub use gradients::Gradients;
+pub use input::{Input, Output};
+pub use matrix::Matrix;
 pub use numerics::{NumericsError, SkippedPartial};
 pub use special::Special;
 pub use tape::Tape;

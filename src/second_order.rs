@@ -15,6 +15,7 @@
 //!
 //! [`Curvature`]: crate::storage::Curvature
 
+use crate::modes;
 use crate::storage::Storage;
 
 /// Buffers of the two sweeps, reused from one product to the next.
@@ -61,12 +62,7 @@ impl Sweeps {
 
         // Forward: the tangent of each node along the direction.
         let tangents = &mut self.tangents;
-        for edge in storage.edges_forward(y) {
-            let tangent = tangents[edge.operand()];
-            if tangent != 0.0 {
-                tangents[edge.node] += edge.partial * tangent;
-            }
-        }
+        modes::tangent_sweep(storage, y, tangents.as_chunks_mut::<1>().0);
 
         // Reverse, with the curvature terms of each node applied when its turn comes.
         let (adjoints, adjoint_tangents) = (&mut self.adjoints, &mut self.adjoint_tangents);

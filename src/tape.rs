@@ -1,9 +1,9 @@
 //! [`Tape`]: the record of a computation, from which [`Tape::backward`] computes gradients.
 
 use crate::gradients::{self, Gradients};
+use crate::modes;
 use crate::numerics::NumericsError;
 use crate::registry::Slot;
-#[cfg(feature = "nalgebra")]
 use crate::second_order::Sweeps;
 use crate::var::Var;
 
@@ -133,9 +133,50 @@ impl Tape {
     /// also where [`backward_checked`](Self::backward_checked) would return an error,
     /// with that error's message.
     pub fn backward<'t>(&'t self, y: Var<'t>) -> Gradients<'t> {
-        gradients::backward(&self.slot, y).unwrap_or_else(|| {
-            self.backward_checked(y)
-                .unwrap_or_else(|error| panic!("{error}"))
+        let seeds = std::iter::once((y, 1.0));
+        gradients::backward(&self.slot, seeds.clone()).unwrap_or_else(|| {
+            let (gradients, error) = gradients::backward_checked(&self.slot, seeds);
+            panic_on_error(gradients, error)
+        })
+    }
+
+    /// The vector-Jacobian product `Σᵢ cotangents[i] · ∇ys[i]`: the gradient of
+    /// `Σᵢ cotangents[i] · ys[i]` with respect to every Var of this tape, in one backward
+    /// sweep seeded with every output at once. An output listed twice gets the sum of its
+    /// cotangents; constants among the outputs add nothing.
+    ///
+    /// ```
+    /// use tapegrad::Tape;
+    ///
+    /// let tape = Tape::new();
+    /// let (x, y) = (tape.var(2.0), tape.var(3.0));
+    /// let (p, q) = (x * y, x.sin());
+    /// // uᵀ J for u = (1, 10): the gradient of p + 10 q.
+    /// let grads = tape.backward_with(&[p, q], &[1.0, 10.0]);
+    /// assert_eq!(grads[x], 3.0 + 10.0 * 2.0f64.cos());
+    /// assert_eq!(grads[y], 2.0);
+    /// ```
+    ///
+    /// With [`check_numerics`](Self::check_numerics) on, it checks as
+    /// [`backward`](Self::backward) does.
+    ///
+    /// # Panics
+    ///
+    /// If `ys` and `cotangents` differ in length, or an output belongs to another tape;
+    /// with [`check_numerics`](Self::check_numerics) on, also where
+    /// [`backward_checked`](Self::backward_checked) would return an error.
+    pub fn backward_with<'t>(&'t self, ys: &[Var<'t>], cotangents: &[f64]) -> Gradients<'t> {
+        assert_eq!(
+            ys.len(),
+            cotangents.len(),
+            "tapegrad: Tape::backward_with: {} outputs but {} cotangents",
+            ys.len(),
+            cotangents.len()
+        );
+        let seeds = ys.iter().copied().zip(cotangents.iter().copied());
+        gradients::backward(&self.slot, seeds.clone()).unwrap_or_else(|| {
+            let (gradients, error) = gradients::backward_checked(&self.slot, seeds);
+            panic_on_error(gradients, error)
         })
     }
 
@@ -172,7 +213,7 @@ impl Tape {
     ///
     /// If `y` belongs to another tape.
     pub fn backward_checked<'t>(&'t self, y: Var<'t>) -> Result<Gradients<'t>, NumericsError> {
-        let (gradients, error) = gradients::backward_checked(&self.slot, y);
+        let (gradients, error) = gradients::backward_checked(&self.slot, std::iter::once((y, 1.0)));
         match error {
             None => Ok(gradients),
             Some(error) => Err(error),
@@ -240,17 +281,11 @@ impl Tape {
         self.slot.clear();
     }
 
-    /// A new input whose Var is not tied to a borrow of the tape: for the drivers, which
-    /// hand `Var<'static>`s to closures and clear the tape afterwards, so that a Var that
-    /// escapes panics on use (its generation is gone) instead of reading another node.
-    #[cfg(feature = "nalgebra")]
-    pub(crate) fn input(&self, value: f64) -> Var<'static> {
-        self.slot
-            .with(|storage| Var::node(value, storage.leaf(value), storage.generation))
-    }
-
-    /// [`input`](Self::input) for each value, appended to `inputs`: consecutive nodes,
-    /// whose gradient [`Gradients::wrt_consecutive`] reads in one copy.
+    /// New inputs whose Vars are not tied to a borrow of the tape, appended to `inputs`:
+    /// for the drivers, which hand `Var<'static>`s to closures and clear the tape
+    /// afterwards, so that a Var that escapes panics on use (its generation is gone)
+    /// instead of reading another node. They are consecutive nodes, whose gradient
+    /// [`Gradients::wrt_consecutive`] reads in one copy.
     pub(crate) fn inputs(&self, values: &[f64], inputs: &mut Vec<Var<'static>>) {
         self.push_vars(values, inputs);
     }
@@ -266,7 +301,6 @@ impl Tape {
     /// # Panics
     ///
     /// If `y` belongs to another tape.
-    #[cfg(feature = "nalgebra")]
     pub(crate) fn hessian_vector_product(
         &self,
         sweeps: &mut Sweeps,
@@ -284,9 +318,45 @@ impl Tape {
         });
     }
 
+    /// The generation of the nodes recorded now, to find a Var's node
+    /// ([`Var::node_on`]).
+    pub(crate) fn generation(&self) -> u32 {
+        self.slot.with(|storage| storage.generation)
+    }
+
+    /// Whether a custom vector rule is recorded, which forward mode cannot sweep through.
+    pub(crate) fn has_custom_vector_rules(&self) -> bool {
+        self.slot.with(|storage| !storage.calls.is_empty())
+    }
+
+    /// The tangents of every node up to `last` in `L` directions, from those of the
+    /// inputs already in `tangents` (see [`modes::tangent_sweep`]).
+    ///
+    /// # Panics
+    ///
+    /// If a custom vector rule was recorded before `last`.
+    pub(crate) fn tangents<const L: usize>(&self, last: u32, tangents: &mut [[f64; L]]) {
+        self.slot
+            .with(|storage| modes::tangent_sweep(storage, last, tangents));
+    }
+
+    /// The reverse sweep from `last` with `L` adjoints per node, seeded in `adjoints`
+    /// (see [`modes::adjoint_sweep`]).
+    pub(crate) fn adjoints<const L: usize>(&self, last: u32, adjoints: &mut [[f64; L]]) {
+        modes::adjoint_sweep(&self.slot, last, adjoints);
+    }
+
     /// Runs `f` on the tape's storage (a crate closure that does not reach back).
     pub(crate) fn with_storage<R>(&self, f: impl FnOnce(&mut crate::storage::Storage) -> R) -> R {
         self.slot.with(f)
+    }
+}
+
+/// The gradients of a checked sweep, or a panic with the message of its error.
+fn panic_on_error<'t>(gradients: Gradients<'t>, error: Option<NumericsError>) -> Gradients<'t> {
+    match error {
+        None => gradients,
+        Some(error) => panic!("{error}"),
     }
 }
 

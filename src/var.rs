@@ -392,6 +392,14 @@ impl From<f64> for Var<'_> {
     }
 }
 
+impl From<f32> for Var<'_> {
+    /// The constant `value`, widened to `f64` exactly, so that generic code bounded by
+    /// `T: From<f32>` (`T::from(0.5f32)`) runs on Vars.
+    fn from(value: f32) -> Self {
+        Var::constant(f64::from(value))
+    }
+}
+
 impl fmt::Debug for Var<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Var");

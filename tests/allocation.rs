@@ -152,3 +152,44 @@ fn large_calls_in_a_loop_reuse_their_memory() {
         }
     }
 }
+
+/// Every driver of the modes issue, in a loop on slices: after the first call, each call
+/// allocates its results and nothing else (the Jacobian's lane buffer, the direction and
+/// the inputs are the thread tape's).
+#[test]
+fn driver_loops_allocate_only_their_results() {
+    let x = [0.5, -1.0, 2.0];
+    // An array out: the closure allocates nothing itself, and the values come back as an
+    // array too.
+    let f = |v: &[Var<'static>]| [v[0] * v[1], v[2].sin(), v[0] + v[2], v[1].exp()];
+    let g = |v: &[Var<'static>]| loss(v, &[(0.1, 0.2), (0.3, -0.1)]);
+    // (name, results allocated per call, the call)
+    let drivers: [(&str, usize, &dyn Fn()); 6] = [
+        ("jacobian", 1, &|| {
+            std::hint::black_box(tapegrad::jacobian(f, &x));
+        }),
+        ("jvp", 0, &|| {
+            std::hint::black_box(tapegrad::jvp(f, &x, &[1.0, 0.0, -1.0]));
+        }),
+        ("vjp", 1, &|| {
+            std::hint::black_box(tapegrad::vjp(f, &x, &[1.0, 2.0, 3.0, 4.0]));
+        }),
+        ("hessian", 2, &|| {
+            std::hint::black_box(tapegrad::hessian(g, &x));
+        }),
+        ("hvp", 2, &|| {
+            std::hint::black_box(tapegrad::hvp(g, &x, &[1.0, 0.0, 0.0]));
+        }),
+        ("derivative", 0, &|| {
+            std::hint::black_box(tapegrad::derivative(|t| t.sin() * t, 0.3));
+        }),
+    ];
+    for (name, results, call) in drivers {
+        call(); // the first call grows the thread's tape and buffers
+        let before = allocations();
+        for _ in 0..1000 {
+            call();
+        }
+        assert_eq!(allocations() - before, 1000 * results, "{name}");
+    }
+}

@@ -106,7 +106,7 @@ fn quaternion(q: &[Var<'static>]) -> UnitQuaternion<Var<'static>> {
 fn exp_map_at_the_identity_has_jacobian_one_half() {
     let (value, jacobian) = tapegrad::jacobian(
         |v: &Vector3<Var>| rotation_from_scaled_axis(v).into_inner().coords,
-        &Vector3::zeros(),
+        &Vector3::<f64>::zeros(),
     );
     assert_eq!(value, Vector4::new(0.0, 0.0, 0.0, 1.0));
     let mut expected = nalgebra::Matrix4x3::zeros();
@@ -122,13 +122,13 @@ fn exp_map_at_the_identity_has_exact_hessians() {
     // every second derivative has a factor v, so 0.
     let (w, gradient, hessian) = tapegrad::hessian(
         |v: &Vector3<Var<'static>>| rotation_from_scaled_axis(v).w,
-        &Vector3::zeros(),
+        &Vector3::<f64>::zeros(),
     );
     assert_eq!((w, gradient), (1.0, Vector3::zeros()));
     assert_eq!(hessian, -Matrix3::identity() / 4.0);
     let (_, gradient, hessian) = tapegrad::hessian(
         |v: &Vector3<Var<'static>>| rotation_from_scaled_axis(v).i,
-        &Vector3::zeros(),
+        &Vector3::<f64>::zeros(),
     );
     assert_eq!(gradient, Vector3::new(0.5, 0.0, 0.0));
     assert_eq!(hessian, Matrix3::zeros());
@@ -149,7 +149,7 @@ fn log_map_at_the_identity_has_jacobian_two() {
     // ...and the round trip is the identity map, exactly, at 0.
     let (value, jacobian) = tapegrad::jacobian(
         |v: &Vector3<Var>| scaled_axis(&rotation_from_scaled_axis(v)),
-        &Vector3::zeros(),
+        &Vector3::<f64>::zeros(),
     );
     assert_eq!((value, jacobian), (Vector3::zeros(), Matrix3::identity()));
 }

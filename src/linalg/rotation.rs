@@ -82,7 +82,7 @@ fn polynomial(x: Var<'static>, coefficients: &[f64]) -> Var<'static> {
 ///
 /// let (xyz, jacobian) = tapegrad::jacobian(
 ///     |v: &Vector3<tapegrad::Var>| rotation_from_scaled_axis(v).coords.xyz(),
-///     &Vector3::zeros(),
+///     &Vector3::<f64>::zeros(),
 /// );
 /// assert_eq!(xyz, Vector3::zeros());
 /// assert_eq!(jacobian, Matrix3::identity() / 2.0);
