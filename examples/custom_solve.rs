@@ -14,7 +14,8 @@ use num_traits::Float;
 use tapegrad::{Tape, Var};
 
 /// `x = A⁻¹ b` for an n × n `a` given column by column, as one custom rule. Returns the
-/// outputs and the bytes its callback holds (the factors of `Aᵀ` and `x`).
+/// outputs and the bytes of the numbers its callback keeps (the n² factors of `Aᵀ`,
+/// their n pivots and `x`), counted, not measured.
 fn solve<'t>(a: &[Var<'t>], b: &[Var<'t>]) -> (Vec<Var<'t>>, usize) {
     let n = b.len();
     let matrix = DMatrix::from_iterator(n, n, a.iter().map(|v| v.value()));

@@ -99,7 +99,12 @@ impl<'t> Var<'t> {
     ) -> Self {
         let n = inputs.len();
         check_length("partials", partials.len(), n, n);
-        check_length("hessian", hessian.len(), n * (n + 1) / 2, n);
+        check_length(
+            "Hessian entries (its lower triangle)",
+            hessian.len(),
+            n * (n + 1) / 2,
+            n,
+        );
         Var::record_custom(inputs, value, partials, || {
             // Row i holds the terms (i, 0), ..., (i, i).
             (0..n).flat_map(move |i| {
@@ -136,9 +141,11 @@ impl<'t> Var<'t> {
     /// `vjp`. The backward sweep calls `vjp(ȳ, x̄)` with the outputs' adjoints `ȳ` (m
     /// numbers) and a slice `x̄` of n zeros, into which `vjp` writes the inputs'
     /// adjoints `x̄ = Jᵀ ȳ`. The Jacobian is never formed, and the tape holds only the
-    /// outputs and the callback, with whatever it captures.
+    /// outputs, the inputs' node numbers and the callback, with whatever it captures.
     ///
-    /// The sweep skips the callback when every output's adjoint is 0. `vjp` receives and
+    /// The sweep skips the callback when every output's adjoint is 0. In pictures of the
+    /// graph the outputs appear as nodes named `custom_vjp` without edges to the inputs
+    /// (the tape holds no edge between them). `vjp` receives and
     /// returns plain `f64`s and must own what it uses (`'static`): the factorization of
     /// a matrix, say. Constants among the inputs get adjoints that are dropped; if every
     /// input is a constant the outputs are constants.
@@ -223,9 +230,8 @@ impl<'t> Var<'t> {
 /// Panics unless `found`, the length of the argument `what` of a custom rule of
 /// `inputs` inputs, is `expected`.
 fn check_length(what: &str, found: usize, expected: usize, inputs: usize) {
-    assert_eq!(
-        found, expected,
-        "tapegrad: a custom rule of {inputs} inputs takes {expected} {what}, but {found} were \
-         given"
+    assert!(
+        found == expected,
+        "tapegrad: a custom rule of {inputs} inputs takes {expected} {what}; {found} were given"
     );
 }

@@ -73,8 +73,8 @@ use polygamma::polygamma;
 /// random points across the domains): values, first and second derivatives within
 /// 1.5e-15 relative wherever they are normal `f64`s, tails included (`erfc 26`,
 /// `ln Γ(1e15)`, `ψ(1e-10)`), and ψ also at its positive root 1.4616…. The exception is
-/// near the zeros on the negative axis (of `ln |Γ|` between -2 and -3, and of ψ and ψ₂
-/// between consecutive poles), where the error is absolute, about 1e-16 times the terms
+/// near the zeros on the negative axis (of `ln |Γ|` between -2 and -3 and next to each
+/// pole from -3 to about -19, and of ψ and ψ₂ between consecutive poles), where the error is absolute, about 1e-16 times the terms
 /// of the reflection formula: at `x = -3.6352`, where ψ(x) = 0.00107, ψ is within
 /// 2.8e-14 relative. Likewise `ln B(a, b)` where `B` is near 1: within 2.8e-14 relative
 /// at `ln B = -0.014`.

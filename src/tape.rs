@@ -238,8 +238,10 @@ impl Tape {
 
     /// Bytes of memory that the recorded operations take on the tape: 12 per operand of
     /// each operation (its node index and the partial derivative), so 12 for `x.sin()`
-    /// and 24 for `a * b`, plus 12 for each input made after the first operation.
-    /// The backward sweep adds 8 bytes per node for the adjoints.
+    /// and 24 for `a * b`, plus 12 for each input made after the first operation, plus
+    /// for each custom vector rule ([`Var::custom_vjp`]) 4 bytes per input and its
+    /// bookkeeping (what its callback captures is not counted). The backward sweep adds
+    /// 8 bytes per node for the adjoints.
     ///
     /// ```
     /// # use tapegrad::Tape;
@@ -250,8 +252,14 @@ impl Tape {
     /// ```
     pub fn memory_bytes(&self) -> usize {
         // The sink's edge is bookkeeping, not a recorded operation.
-        self.slot
-            .with(|storage| (storage.edges.len() - 1) * EDGE_BYTES)
+        self.slot.with(|storage| {
+            let rules: usize = storage
+                .calls
+                .iter()
+                .map(|call| size_of_val(call) + call.inputs.len() * size_of::<u32>())
+                .sum();
+            (storage.edges.len() - 1) * EDGE_BYTES + rules
+        })
     }
 
     /// The bytes of memory the tape holds, in use or kept for reuse: its arrays of

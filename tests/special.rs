@@ -375,3 +375,44 @@ fn conventions_at_infinity_and_nan() {
     // At a pole of a + b alone, B = 0.
     assert_eq!(Special::ln_beta(-0.5, -0.5), -inf);
 }
+
+/// `ln_beta`'s derivatives where products of its arguments under- or overflow (found by
+/// review): ψ(a) - ψ(a+b) and ψ₁ differences at tiny and huge arguments, against mpmath
+/// at 60 digits.
+#[test]
+fn ln_beta_derivatives_at_extreme_arguments() {
+    // (a, b, ∂/∂a, ∂²/∂a², ∂²/∂b²)
+    let cases = [
+        (1e-160, 1e-160, -5.0e159, f64::INFINITY, f64::INFINITY),
+        (1e-100, 1e-100, -5.0e99, 7.5e199, 7.5e199),
+        (
+            5.218_942_554_661_255_6e-101,
+            1.007_665_061_895_381e-58,
+            -1.916_096_967_012_710_7e100,
+            3.671_427_586_995_309e200,
+            1.020_149_708_438_426_3e74,
+        ),
+        (1e300, 1.0, 0.0, 0.0, 1.644_934_066_848_226_4),
+    ];
+    for (a, b, da, daa, dbb) in cases {
+        let (_, gradient, hessian) =
+            tapegrad::hessian(|v: &[Var<'static>]| v[0].ln_beta(v[1]), &[a, b]);
+        for (got, expected) in [
+            (gradient[0], da),
+            (hessian[(0, 0)], daa),
+            (hessian[(1, 1)], dbb),
+        ] {
+            let close = if expected.is_infinite() || expected == 0.0 {
+                got == expected || (expected == 0.0 && got.abs() < 1e-290)
+            } else {
+                ((got - expected) / expected).abs() < 1e-13
+            };
+            assert!(close, "ln_beta({a:e}, {b:e}): {got:e} vs {expected:e}");
+        }
+    }
+    // ∂/∂b of ln B(1, b) as b → ∞ is ψ(b) - ψ(1 + b) → 0.
+    let tape = Tape::new();
+    let (x, y) = (tape.var(1.0), tape.var(f64::INFINITY));
+    let grads = tape.backward(x.ln_beta(y));
+    assert_eq!(grads[y], 0.0);
+}

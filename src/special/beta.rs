@@ -76,6 +76,10 @@ pub(super) fn ln_beta(a: f64, b: f64) -> f64 {
 pub(super) fn polygamma_difference(n: usize, a: f64, b: f64) -> f64 {
     debug_assert!(n <= 1, "polygamma difference of order {n}");
     let c = a + b;
+    if a == f64::INFINITY && b.is_finite() {
+        // ψₙ(a) - ψₙ(a + b) → 0 as a grows (it is about -b/a, or b/a² for n = 1).
+        return 0.0;
+    }
     if !(a > 0.0 && c > 0.0 && a.is_finite() && c.is_finite()) || b == 0.0 {
         return polygamma(n, a) - polygamma(n, c);
     }
@@ -90,11 +94,14 @@ pub(super) fn polygamma_difference(n: usize, a: f64, b: f64) -> f64 {
     let mut j = steps - 1.0;
     while j >= 0.0 {
         let (aj, cj) = (a + j, a + j + b);
+        // b / (aj cj), divided in turn so that no product of two tiny or two huge
+        // numbers under- or overflows on the way (a = b = 1e-200, or b = 1e300).
+        let ratio = b / aj / cj;
         value += match n {
-            // ψ(x) = ψ(x + 1) - 1/x
-            0 => -b / (aj * cj),
-            // ψ₁(x) = ψ₁(x + 1) + 1/x²
-            _ => b * (aj + cj) / ((aj * aj) * (cj * cj)),
+            // ψ(x) = ψ(x + 1) - 1/x: 1/aj - 1/cj = b / (aj cj)
+            0 => -ratio,
+            // ψ₁(x) = ψ₁(x + 1) + 1/x²: 1/aj² - 1/cj² = b (aj + cj) / (aj² cj²)
+            _ => ratio * (aj.recip() + cj.recip()),
         };
         j -= 1.0;
     }
