@@ -200,14 +200,14 @@ fn lengths_that_do_not_match_panic_naming_both() {
         let _ = Var::custom(&[x, x], 1.0, &[1.0]);
     });
     assert!(
-        message.contains("2 inputs takes 2 partials, but 1 were given"),
+        message.contains("2 inputs takes 2 partials; 1 were given"),
         "{message}"
     );
     let message = panic_message(|| {
         let _ = Var::custom_with_hessian(&[x, x], 1.0, &[1.0, 1.0], &[1.0, 2.0]);
     });
     assert!(
-        message.contains("takes 3 hessian, but 2 were given"),
+        message.contains("takes 3 Hessian entries (its lower triangle); 2 were given"),
         "{message}"
     );
     // Even when every input is a constant.
@@ -216,7 +216,7 @@ fn lengths_that_do_not_match_panic_naming_both() {
         let _ = Var::custom(&[c], 1.0, &[]);
     });
     assert!(
-        message.contains("1 inputs takes 1 partials, but 0 were given"),
+        message.contains("1 inputs takes 1 partials; 0 were given"),
         "{message}"
     );
 }
