@@ -121,9 +121,10 @@ macro_rules! identity_element {
                 Var::constant($value)
             }
 
+            /// Through `==`, so that the checked mode sees a tie with 0.
             #[inline]
             fn $test(&self) -> bool {
-                self.value == $value
+                *self == Var::constant($value)
             }
         }
     };

@@ -177,7 +177,7 @@ pub use drivers::{derivative, gradient, gradient_into, hessian, hvp, jacobian, j
 pub use gradients::Gradients;
 pub use input::{Input, Output};
 pub use matrix::Matrix;
-pub use numerics::{NumericsError, SkippedPartial};
+pub use numerics::{NumericsError, SkippedPartial, Tie};
 pub use special::Special;
 pub use tape::Tape;
 pub use var::Var;

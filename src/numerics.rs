@@ -1,5 +1,7 @@
-//! What the checked backward sweep reports: each infinite or NaN partial that met a zero
-//! adjoint, and so was skipped (see [`Tape::backward_checked`](crate::Tape::backward_checked)).
+//! What the checked mode reports: each infinite or NaN partial that met a zero adjoint,
+//! and so was skipped (see [`Tape::backward_checked`](crate::Tape::backward_checked)), and
+//! each comparison that found a Var exactly equal to 0 or to another Var (see
+//! [`Tape::ties`](crate::Tape::ties)).
 
 use std::fmt;
 
@@ -72,3 +74,42 @@ impl fmt::Display for NumericsError {
 }
 
 impl std::error::Error for NumericsError {}
+
+/// A comparison (`==`, `<`, `partial_cmp`, `is_zero`, ...) that found a Var of the tape
+/// exactly equal to 0 or to another Var, recorded while
+/// [`Tape::check_numerics`](crate::Tape::check_numerics) is on.
+///
+/// Comparisons look at values only, so code that branches on one takes the branch that
+/// `f64` takes, and the derivative is that branch's. At a tie that can be wrong: nalgebra
+/// skips the elimination step of a zero pivot column, a Householder reflection of norm
+/// 0, a rotation of an off-diagonal entry that is already 0 — and the derivative of what
+/// it skipped is lost (`tapegrad::linalg` records those functions with their adjoints
+/// instead). A tie says where to look.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tie {
+    /// The newest node when the comparison ran: the comparison came after it.
+    pub after_node: usize,
+    /// The operation that made that node, where the tape recorded names.
+    pub operation: Option<&'static str>,
+    /// Whether a Var met 0 (an exact-zero test); otherwise two Vars met.
+    pub with_zero: bool,
+}
+
+impl fmt::Display for Tie {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.with_zero {
+            "a Var equal to 0"
+        } else {
+            "two equal Vars"
+        };
+        write!(
+            f,
+            "a comparison found {what} after node {}",
+            self.after_node
+        )?;
+        if let Some(operation) = self.operation {
+            write!(f, " ({operation})")?;
+        }
+        Ok(())
+    }
+}

@@ -174,6 +174,26 @@ pub(crate) fn record<R>(generation: u32, f: impl FnOnce(&mut Storage) -> R) -> R
     f(unsafe { &mut *storage })
 }
 
+/// Runs `f` on the storage of this thread's live tape with `generation`, if there is one,
+/// and does nothing otherwise: for the checked mode's bookkeeping of comparisons, which
+/// must not panic where the comparison it watches does not.
+#[cold]
+#[inline(never)]
+pub(crate) fn record_if_live(generation: u32, f: impl FnOnce(&mut Storage)) {
+    let found = HERE.with(|here| {
+        let here = here.borrow();
+        here.iter()
+            .find(|&&(held, _)| held == generation)
+            .map(|&(_, storage)| storage)
+    });
+    if let Some(storage) = found {
+        // SAFETY: HERE holds only storages of live tapes of this thread, and comparisons
+        // of Vars, the only callers, run in user code, where no reference to a storage is
+        // held (see `Slot::with`); the `&mut` lives only while `f` pushes one entry.
+        f(unsafe { &mut *storage.as_ptr() })
+    }
+}
+
 /// Checks that a live tape of this thread has `generation`, and makes it the active one.
 ///
 /// # Panics

@@ -71,6 +71,10 @@ pub(crate) struct Storage {
     pub(crate) curvature: Vec<Curvature>,
     /// The custom vector rules, in recording order.
     pub(crate) calls: Vec<CustomCall>,
+    /// While `check_numerics` is on, each comparison of Vars that found a Var of this
+    /// tape exactly equal to 0 or to another Var: the newest node then, and whether it
+    /// was a comparison with 0.
+    pub(crate) ties: Vec<(u32, bool)>,
 }
 
 /// The vector-Jacobian product of a custom vector rule: given the adjoints of its
@@ -198,6 +202,7 @@ impl Storage {
             constants: Vec::new(),
             curvature: Vec::new(),
             calls: Vec::new(),
+            ties: Vec::new(),
         };
         storage.clear(generation);
         storage
@@ -211,6 +216,7 @@ impl Storage {
         self.annotations.clear();
         self.constants.clear();
         self.calls.clear();
+        self.ties.clear();
         self.nodes = 0;
         self.leading = 0;
         let sink = self.open_node();

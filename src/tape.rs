@@ -2,7 +2,7 @@
 
 use crate::gradients::{self, Gradients};
 use crate::modes;
-use crate::numerics::NumericsError;
+use crate::numerics::{NumericsError, Tie};
 use crate::registry::Slot;
 use crate::second_order::Sweeps;
 use crate::var::Var;
@@ -220,10 +220,47 @@ impl Tape {
         }
     }
 
+    /// The comparisons that found a Var of this tape exactly equal to 0 or to another Var
+    /// since [`check_numerics`](Self::check_numerics) was switched on (and the last
+    /// [`clear`](Self::clear)), in order: the ties at which generic code may have taken a
+    /// branch whose derivative is not the function's (see [`Tie`]). Empty while the check
+    /// is off, which records none.
+    ///
+    /// ```
+    /// # #[cfg(feature = "nalgebra")] {
+    /// use nalgebra::Matrix4;
+    /// use tapegrad::{Tape, Var};
+    ///
+    /// let tape: &'static mut Tape = Box::leak(Box::new(Tape::new()));
+    /// tape.check_numerics(true);
+    /// let tape: &'static Tape = tape;
+    /// // A singular matrix with a zero first column: nalgebra's LU skips that column.
+    /// let a = [0., 1., 2., 3., 0., 4., 5., 6., 0., 7., 8., 10., 0., 1., 1., 1.];
+    /// let vars = tape.vars(&a);
+    /// let det = Matrix4::from_row_slice(&vars).determinant();
+    /// assert!(tape.ties().iter().any(|tie| tie.with_zero));
+    /// # let _ = det;
+    /// # }
+    /// ```
+    pub fn ties(&self) -> Vec<Tie> {
+        self.slot.with(|storage| {
+            storage
+                .ties
+                .iter()
+                .map(|&(node, with_zero)| Tie {
+                    after_node: node as usize,
+                    operation: storage.operation(node as usize),
+                    with_zero,
+                })
+                .collect()
+        })
+    }
+
     /// Switches the numerics check on or off (off by default), like PyTorch's anomaly
     /// detection or JAX's `debug_nans`. While on, every operation also records its name
     /// and value (as for [pictures of the graph](Self::record_graph), which makes
-    /// recording slower), and [`backward`](Self::backward) panics where
+    /// recording slower), comparisons that tie are recorded for [`ties`](Self::ties),
+    /// and [`backward`](Self::backward) panics where
     /// [`backward_checked`](Self::backward_checked) would report an infinite or NaN
     /// partial that met a zero adjoint, naming the operations. Off, it costs `backward`
     /// one flag test.

@@ -433,45 +433,81 @@ impl fmt::UpperExp for Var<'_> {
 }
 
 impl PartialEq for Var<'_> {
-    /// Compares values only (see [`Var`]).
+    /// Compares values only (see [`Var`]). An equal result is a tie, which the checked
+    /// mode reports ([`Tape::ties`](crate::Tape::ties)).
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
+        let equal = self.value == other.value;
+        if equal {
+            note_tie(*self, *other);
+        }
+        equal
     }
 }
 
 impl PartialOrd for Var<'_> {
-    /// Compares values only (see [`Var`]).
+    /// Compares values only (see [`Var`]); an equal result is a tie, as for `==`.
     #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        self.value.partial_cmp(&other.value)
+        let ordering = self.value.partial_cmp(&other.value);
+        if ordering == Some(std::cmp::Ordering::Equal) {
+            note_tie(*self, *other);
+        }
+        ordering
     }
 }
 
 impl PartialEq<f64> for Var<'_> {
     #[inline]
     fn eq(&self, other: &f64) -> bool {
-        self.value == *other
+        *self == Var::constant(*other)
     }
 }
 
 impl PartialOrd<f64> for Var<'_> {
     #[inline]
     fn partial_cmp(&self, other: &f64) -> Option<std::cmp::Ordering> {
-        self.value.partial_cmp(other)
+        self.partial_cmp(&Var::constant(*other))
     }
 }
 
 impl PartialEq<Var<'_>> for f64 {
     #[inline]
     fn eq(&self, other: &Var<'_>) -> bool {
-        *self == other.value
+        Var::constant(*self) == *other
     }
 }
 
 impl PartialOrd<Var<'_>> for f64 {
     #[inline]
     fn partial_cmp(&self, other: &Var<'_>) -> Option<std::cmp::Ordering> {
-        self.partial_cmp(&other.value)
+        Var::constant(*self).partial_cmp(other)
     }
+}
+
+/// Notes a comparison that found `a` and `b` equal, for the checked mode: reported when
+/// a Var of a tape met another such Var, or 0 (the exact-zero tests of generic code,
+/// whose branch decides the derivative). Costs nothing off ties, and only a lookup on
+/// ties unless the tape checks numerics.
+#[cold]
+#[inline(never)]
+pub(crate) fn note_tie(a: Var<'_>, b: Var<'_>) {
+    let both = a.generation != CONSTANT && b.generation != CONSTANT;
+    let with_zero = a.value == 0.0;
+    if !(both || with_zero) {
+        return;
+    }
+    let generation = if a.generation != CONSTANT {
+        a.generation
+    } else {
+        b.generation
+    };
+    if generation == CONSTANT {
+        return;
+    }
+    registry::record_if_live(generation, |storage| {
+        if storage.check_numerics {
+            storage.ties.push((storage.nodes - 1, with_zero && !both));
+        }
+    });
 }

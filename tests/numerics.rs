@@ -92,3 +92,69 @@ fn a_finite_gradient_is_the_same_checked_or_not() {
     let checked = tape.backward_checked(y).unwrap().wrt_all(&x);
     assert_eq!(plain, checked);
 }
+
+#[test]
+fn ties_are_recorded_only_while_checking_and_only_at_zero_or_between_vars() {
+    let mut tape = Tape::new();
+    {
+        let (x, y) = (tape.var(2.0), tape.var(2.0));
+        assert!(x == y);
+        assert!(tape.ties().is_empty(), "the check is off");
+    }
+    tape.check_numerics(true);
+    let (x, y, z) = (tape.var(2.0), tape.var(2.0), tape.var(0.0));
+    let w = x * 3.0;
+    assert!(x == y); // two Vars
+    assert!(x <= y); // through partial_cmp
+    assert!(x != w); // not equal: no tie
+    assert!(x == 2.0); // a Var and a nonzero constant: not reported
+    assert!(z == 0.0); // an exact-zero test
+    assert!(num_traits::Zero::is_zero(&z));
+    let ties = tape.ties();
+    assert_eq!(ties.len(), 4, "{ties:?}");
+    assert_eq!(
+        ties.iter().map(|t| t.with_zero).collect::<Vec<_>>(),
+        [false, false, true, true]
+    );
+    assert!(ties.iter().all(|t| t.after_node == 6), "{ties:?}"); // after w, node 6
+    assert_eq!(ties[0].operation, Some("*"));
+    assert!(ties[0].to_string().contains("two equal Vars after node 6"));
+    tape.clear();
+    assert!(tape.ties().is_empty(), "clear forgets them");
+}
+
+#[test]
+fn comparing_a_stale_var_still_does_not_panic() {
+    let mut escaped = None;
+    let _ = tapegrad::gradient(
+        |x| {
+            escaped = Some(x[0]);
+            x[0] * 1.0
+        },
+        &[0.0],
+    );
+    let stale = escaped.unwrap();
+    assert!(stale == 0.0);
+    assert!(num_traits::Zero::is_zero(&stale));
+}
+
+#[cfg(feature = "nalgebra")]
+#[test]
+fn nalgebras_exact_zero_branches_show_up_as_ties() {
+    use nalgebra::{Matrix3, Matrix4};
+    let tape: &'static mut Tape = Box::leak(Box::new(Tape::new()));
+    tape.check_numerics(true);
+    let tape: &'static Tape = tape;
+    // The singular 4×4: LU meets a zero pivot column.
+    let a = [
+        0., 1., 2., 3., 0., 4., 5., 6., 0., 7., 8., 10., 0., 1., 1., 1.,
+    ];
+    let vars = tape.vars(&a);
+    let _ = Matrix4::from_row_slice(&vars).determinant();
+    let singular = tape.ties().len();
+    assert!(singular > 0);
+    // The SVD of a diagonal matrix meets off-diagonal zeros.
+    let d = tape.vars(&[3.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0]);
+    let _ = Matrix3::from_column_slice(&d).svd(true, true);
+    assert!(tape.ties().len() > singular);
+}

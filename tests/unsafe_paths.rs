@@ -255,3 +255,15 @@ fn custom_vector_rules_run_with_no_storage_borrowed() {
     });
     assert!(message.contains("tape being swept"), "{message}");
 }
+
+#[test]
+fn ties_are_noted_through_the_registry() {
+    let mut tape = Tape::new();
+    tape.check_numerics(true);
+    let (x, y) = (tape.var(1.0), tape.var(1.0));
+    let other = Tape::new();
+    let z = other.var(0.0);
+    assert!(x == y && z == 0.0); // one tie on each tape, the other not checking
+    assert_eq!(tape.ties().len(), 1);
+    assert!(other.ties().is_empty());
+}

@@ -166,20 +166,32 @@ where
     let inputs: Vec<Var<'static>> = l_inputs.iter().chain(b.iter()).copied().collect();
     let outputs = Var::custom_vjp(&inputs, x.as_slice(), {
         let x = x.clone();
-        move |x_bar, inputs_bar| {
-            let x_bar = DMatrix::from_column_slice(x.nrows(), x.ncols(), x_bar);
-            let b_bar = solve_with_factor(&factor, x_bar);
-            let product = &b_bar * x.transpose();
-            let l_bar = -((&product + product.transpose()) * &factor);
-            let (l_part, b_part) = inputs_bar.split_at_mut(n * (n + 1) / 2);
-            l_part.copy_from_slice(&lower_triangle(n, |i, j| l_bar[(i, j)]));
-            b_part.copy_from_slice(b_bar.as_slice());
-        }
+        move |x_bar, inputs_bar| cholesky_solve_adjoint(&factor, &x, x_bar, inputs_bar)
     });
     Some(OMatrix::from_iterator_generic(rows, columns, outputs))
 }
 
 /// `(L Lᵀ)⁻¹ b` for a lower-triangular `l` with no zero on its diagonal.
+/// The adjoint of `X = (L Lᵀ)⁻¹ B` (see [`cholesky_solve`]): from `X̄` (`x_bar`, column by
+/// column), `B̄ = (L Lᵀ)⁻¹ X̄` and `L̄ = -tril((B̄ Xᵀ + X B̄ᵀ) L)`, written into
+/// `inputs_bar` as the lower triangle of `L̄` column by column, then `B̄`. Outside the
+/// generic function, so that its matrix arithmetic is resolved on `DMatrix` alone.
+fn cholesky_solve_adjoint(
+    factor: &DMatrix<f64>,
+    x: &DMatrix<f64>,
+    x_bar: &[f64],
+    inputs_bar: &mut [f64],
+) {
+    let n = factor.nrows();
+    let x_bar = DMatrix::from_column_slice(x.nrows(), x.ncols(), x_bar);
+    let b_bar = solve_with_factor(factor, x_bar);
+    let product = &b_bar * x.transpose();
+    let l_bar = -((&product + product.transpose()) * factor);
+    let (l_part, b_part) = inputs_bar.split_at_mut(n * (n + 1) / 2);
+    l_part.copy_from_slice(&lower_triangle(n, |i, j| l_bar[(i, j)]));
+    b_part.copy_from_slice(b_bar.as_slice());
+}
+
 fn solve_with_factor(l: &DMatrix<f64>, mut b: DMatrix<f64>) -> DMatrix<f64> {
     // Neither solve fails: the caller checked the diagonal.
     l.solve_lower_triangular_mut(&mut b);
