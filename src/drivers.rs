@@ -265,13 +265,7 @@ where
     Y: Output<X::Shape>,
     F: FnOnce(&X::Vars) -> Y,
 {
-    let n = x.dimension();
-    assert_eq!(
-        n,
-        v.dimension(),
-        "tapegrad::jvp: the point has {n} entries but the direction {}",
-        v.dimension()
-    );
+    direction_length("jvp", x, v);
     with_thread_tape(false, |thread| {
         let outputs = thread.record(x, f);
         let ys = outputs.vars();
@@ -613,13 +607,7 @@ where
     V: Input + ?Sized,
     F: FnOnce(&X::Vars) -> Var<'static>,
 {
-    let n = x.dimension();
-    assert_eq!(
-        n,
-        v.dimension(),
-        "tapegrad::hvp: the point has {n} entries but the direction {}",
-        v.dimension()
-    );
+    let n = direction_length("hvp", x, v);
     with_thread_tape(true, |thread| {
         let y = thread.record(x, f);
         thread.load(v, n, String::new);
@@ -644,4 +632,20 @@ where
             read(Sweeps::adjoint_tangent),
         )
     })
+}
+
+/// The length of the point `x` of the driver `driver`, checked against the direction `v`.
+///
+/// # Panics
+///
+/// If they differ, naming the driver and both lengths.
+fn direction_length<X: Input + ?Sized, V: Input + ?Sized>(driver: &str, x: &X, v: &V) -> usize {
+    let n = x.dimension();
+    assert_eq!(
+        n,
+        v.dimension(),
+        "tapegrad::{driver}: the point has {n} entries but the direction {}",
+        v.dimension()
+    );
+    n
 }

@@ -226,25 +226,48 @@ fn sweep(
     mut inspect: impl FnMut(&Storage, Edge, f64),
     mut through: impl FnMut(&CustomCall),
 ) {
+    walk_back_with_calls(
+        slot,
+        last,
+        adjoints,
+        |adjoints, storage, edge| {
+            let adjoint = adjoints[edge.node];
+            inspect(storage, edge, adjoint);
+            if adjoint != 0.0 {
+                adjoints[edge.operand()] += edge.partial * adjoint;
+            }
+        },
+        |adjoints, call| {
+            through(call);
+            run_custom_call(slot, call, adjoints);
+        },
+    );
+}
+
+/// The reverse walk of every sweep from node `last`, with its custom vector rules:
+/// `on_edge` for each edge, with the storage borrowed, and `on_call` for each rule once
+/// every edge after it is done, with no borrow held, so that a rule's callback cannot
+/// reach the storage being read. `state` (the adjoints) goes to both.
+#[inline(always)]
+pub(crate) fn walk_back_with_calls<T: ?Sized>(
+    slot: &Slot,
+    last: u32,
+    state: &mut T,
+    mut on_edge: impl FnMut(&mut T, &Storage, Edge),
+    mut on_call: impl FnMut(&mut T, &CustomCall),
+) {
     let mut walk = None;
     loop {
         let reached = slot.with(|storage| {
             let walk = walk.get_or_insert_with(|| storage.walk_back_from(last));
             storage
-                .walk_back(walk, |edge| {
-                    let adjoint = adjoints[edge.node];
-                    inspect(storage, edge, adjoint);
-                    if adjoint != 0.0 {
-                        adjoints[edge.operand()] += edge.partial * adjoint;
-                    }
-                })
+                .walk_back(walk, |edge| on_edge(state, storage, edge))
                 .map(|call| storage.calls[call].clone())
         });
         let Some(call) = reached else {
             return;
         };
-        through(&call);
-        run_custom_call(slot, &call, adjoints);
+        on_call(state, &call);
     }
 }
 

@@ -12,7 +12,7 @@
 //! infinite partial of a node that no direction moves adds nothing instead of NaN; the
 //! results equal those of `L` scalar sweeps (up to the sign of a zero).
 
-use crate::gradients::call_vjp;
+use crate::gradients::{call_vjp, walk_back_with_calls};
 use crate::registry::Slot;
 use crate::storage::{CustomCall, Storage};
 
@@ -60,22 +60,16 @@ pub(crate) fn tangent_sweep<const L: usize>(
 /// running each custom vector rule's VJP once per lane whose outputs' adjoints are not
 /// all 0, with no borrow of the storage held.
 pub(crate) fn adjoint_sweep<const L: usize>(slot: &Slot, last: u32, adjoints: &mut [[f64; L]]) {
-    let mut walk = None;
-    loop {
-        let reached = slot.with(|storage| {
-            let walk = walk.get_or_insert_with(|| storage.walk_back_from(last));
-            storage
-                .walk_back(walk, |edge| {
-                    let adjoint = adjoints[edge.node];
-                    add_lanes(&mut adjoints[edge.operand()], edge.partial, &adjoint);
-                })
-                .map(|call| storage.calls[call].clone())
-        });
-        let Some(call) = reached else {
-            return;
-        };
-        run_custom_call_lanes(slot, &call, adjoints);
-    }
+    walk_back_with_calls(
+        slot,
+        last,
+        adjoints,
+        |adjoints, _, edge| {
+            let adjoint = adjoints[edge.node];
+            add_lanes(&mut adjoints[edge.operand()], edge.partial, &adjoint);
+        },
+        |adjoints, call| run_custom_call_lanes(slot, call, adjoints),
+    );
 }
 
 /// The VJP of `call`, once per lane.
