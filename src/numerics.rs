@@ -84,21 +84,24 @@ impl std::error::Error for NumericsError {}
 /// skips the elimination step of a zero pivot column, a Householder reflection of norm
 /// 0, a rotation of an off-diagonal entry that is already 0 — and the derivative of what
 /// it skipped is lost (`tapegrad::linalg` records those functions with their adjoints
-/// instead). A tie says where to look.
+/// instead). A tie says where to look. Only exact equality is seen: a tolerance test such
+/// as `norm <= ε` (nalgebra's small-rotation branch, its SVD convergence tests) is not a
+/// tie, and is not reported.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tie {
     /// The newest node when the comparison ran: the comparison came after it.
     pub after_node: usize,
     /// The operation that made that node, where the tape recorded names.
     pub operation: Option<&'static str>,
-    /// Whether a Var met 0 (an exact-zero test); otherwise two Vars met.
+    /// Whether the tie was at 0: a Var met 0, or two Vars that are both 0. Otherwise two
+    /// equal nonzero Vars met.
     pub with_zero: bool,
 }
 
 impl fmt::Display for Tie {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = if self.with_zero {
-            "a Var equal to 0"
+            "a tie at 0"
         } else {
             "two equal Vars"
         };

@@ -221,10 +221,11 @@ impl Tape {
     }
 
     /// The comparisons that found a Var of this tape exactly equal to 0 or to another Var
-    /// since [`check_numerics`](Self::check_numerics) was switched on (and the last
-    /// [`clear`](Self::clear)), in order: the ties at which generic code may have taken a
-    /// branch whose derivative is not the function's (see [`Tie`]). Empty while the check
-    /// is off, which records none.
+    /// while [`check_numerics`](Self::check_numerics) was on, since the last
+    /// [`clear`](Self::clear), in order: the ties at which generic code may have taken a
+    /// branch whose derivative is not the function's (see [`Tie`]; tolerance tests such as
+    /// `norm <= ε` are not ties). Switching the check off stops the recording and keeps
+    /// what was recorded.
     ///
     /// ```
     /// # #[cfg(feature = "nalgebra")] {

@@ -507,7 +507,7 @@ pub(crate) fn note_tie(a: Var<'_>, b: Var<'_>) {
     }
     registry::record_if_live(generation, |storage| {
         if storage.check_numerics {
-            storage.ties.push((storage.nodes - 1, with_zero && !both));
+            storage.ties.push((storage.nodes - 1, with_zero));
         }
     });
 }

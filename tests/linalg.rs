@@ -701,3 +701,19 @@ proptest! {
         assert_close(&gradient, &fd, FD_TOLERANCE, "cholesky_solve");
     }
 }
+
+#[test]
+fn solve_of_an_empty_system_is_empty() {
+    use nalgebra::{DMatrix, DVector};
+    let (value, gradient) = tapegrad::gradient(
+        |x| {
+            let a = DMatrix::<Var<'static>>::from_column_slice(0, 0, &[]);
+            let b = DVector::<Var<'static>>::from_column_slice(&[]);
+            let solution = tapegrad::linalg::solve(&a, &b).expect("an empty system");
+            assert_eq!(solution.len(), 0);
+            x[0] * 2.0
+        },
+        &[1.0],
+    );
+    assert_eq!((value, gradient), (2.0, vec![2.0]));
+}

@@ -16,6 +16,8 @@ use nalgebra::{
     SVD, Storage, SymmetricEigen, U1, allocator::Allocator,
 };
 
+use super::first_order_only;
+
 use crate::Var;
 
 /// Two eigenvalues (singular values) within this times the largest magnitude count as
@@ -121,6 +123,7 @@ where
         a.ncols()
     );
     let inputs: Vec<Var<'static>> = a.iter().copied().collect();
+    first_order_only("symmetric_eigen", &inputs);
     let matrix = DMatrix::from_iterator(n, n, inputs.iter().map(|x| x.value()));
     let decomposition = (n > 0 && matrix.iter().all(|x| x.is_finite()))
         .then(|| {
@@ -247,6 +250,7 @@ where
     let rank = rows.min(columns);
     let (m, n, k) = (rows.value(), columns.value(), rank.value());
     let inputs: Vec<Var<'static>> = a.iter().copied().collect();
+    first_order_only("svd", &inputs);
     let matrix = DMatrix::from_iterator(m, n, inputs.iter().map(|x| x.value()));
     let decomposition = (k > 0 && matrix.iter().all(|x| x.is_finite()))
         .then(|| SVD::<f64, Dyn, Dyn>::try_new(matrix, true, true, f64::EPSILON, MAX_ITERATIONS))

@@ -127,6 +127,15 @@ where
         b.nrows()
     );
     let order = first_order_only("solve", a.iter().chain(b.iter()));
+    if n == 0 {
+        // A 0 × 0 system: B has no rows, and neither has X.
+        let (rows, columns) = b.shape_generic();
+        return Some(OMatrix::from_iterator_generic(
+            rows,
+            columns,
+            std::iter::empty(),
+        ));
+    }
     let lu = values(a).lu();
     if !lu.is_invertible() {
         return None;
