@@ -1,12 +1,13 @@
-//! Minimize the 100-dimensional Rosenbrock function with argmin's L-BFGS, the gradient
-//! coming from tapegrad.
+//! Minimize the 100-dimensional Rosenbrock function with argmin's L-BFGS, the cost and
+//! gradient coming from tapegrad through `tapegrad::argmin::Problem`.
 //!
-//! Run with `cargo run --release --example optimize`.
+//! Run with `cargo run --release --example optimize --features argmin`.
 
-use argmin::core::{CostFunction, Error, Executor, Gradient, State};
+use argmin::core::{Error, Executor, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use num_traits::Float;
+use tapegrad::argmin::Problem;
 
 /// Extended Rosenbrock, written once for any float type; its minimum is 0 at all ones.
 fn rosenbrock<T: Float>(x: &[T]) -> T {
@@ -14,26 +15,6 @@ fn rosenbrock<T: Float>(x: &[T]) -> T {
     x.windows(2)
         .map(|w| hundred * (w[1] - w[0] * w[0]).powi(2) + (one - w[0]).powi(2))
         .fold(T::zero(), |sum, term| sum + term)
-}
-
-struct Rosenbrock;
-
-impl CostFunction for Rosenbrock {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
-        Ok(rosenbrock(x))
-    }
-}
-
-impl Gradient for Rosenbrock {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-
-    fn gradient(&self, x: &Vec<f64>) -> Result<Vec<f64>, Error> {
-        Ok(tapegrad::gradient(rosenbrock, x).1)
-    }
 }
 
 fn main() -> Result<(), Error> {
@@ -46,7 +27,7 @@ fn main() -> Result<(), Error> {
         .with_tolerance_grad(1e-10)?
         .with_tolerance_cost(0.0)?;
     let started = std::time::Instant::now();
-    let result = Executor::new(Rosenbrock, solver)
+    let result = Executor::new(Problem::new(rosenbrock), solver)
         .configure(|state| state.param(start).max_iters(2000))
         .run()?;
     let elapsed = started.elapsed();

@@ -17,6 +17,8 @@
 // |                 |                                        | `hessian`, `hvp`; what they take and return            |
 // | integrations    | nalgebra.rs, graph.rs, graph_svg.rs,   | simba and approx traits; pictures of the graph;        |
 // |                 | linalg/                                | matrix functions with analytic adjoints                |
+// |                 | argmin.rs, levenberg_marquardt.rs      | problems for argmin and levenberg-marquardt from       |
+// |                 |                                        | a closure on Vars (features of the same names)         |
 //
 // The only `unsafe` code is in edges.rs and registry.rs.
 //
@@ -72,6 +74,10 @@
 //!   partial was skipped.
 //! - [`Special`]: `erf`, `erfc`, `ln_gamma`, `gamma`, `digamma`, `trigamma` and `ln_beta`
 //!   for generic code, on `f64`, `f32` and [`Var`].
+//! - With the `argmin` feature, `argmin::Problem`: argmin's cost, gradient and Hessian
+//!   from one closure, the cost and gradient recorded once per point; with the
+//!   `levenberg-marquardt` feature, `levenberg_marquardt::Problem`: a least-squares
+//!   problem from a residual closure, its Jacobian by [`jacobian`].
 //! - [`graph`]: pictures of the computation graph, as Graphviz DOT or SVG.
 //! - With the `nalgebra` feature, `linalg`: `det`, `log_det`, `inverse`, `solve`,
 //!   `cholesky`, `cholesky_solve`, `symmetric_eigen`, `svd` and the rotation maps
@@ -151,6 +157,8 @@ mod edges;
 #[allow(unsafe_code)]
 mod registry;
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
 mod custom;
 mod drivers;
 mod float;
@@ -158,6 +166,8 @@ mod gradients;
 pub mod graph;
 mod graph_svg;
 pub mod input;
+#[cfg(feature = "levenberg-marquardt")]
+pub mod levenberg_marquardt;
 #[cfg(feature = "nalgebra")]
 pub mod linalg;
 mod math;
